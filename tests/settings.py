@@ -1,0 +1,17 @@
+"""Test settings: the real settings, with a fixed secret and fast password hashing.
+
+DATABASE_URL / REDIS_URL still come from the environment, so CI runs on PostgreSQL and Redis.
+"""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "tests-only-secret-key-0123456789-abcdefghijklmnopqrstuvwxyz")
+
+from portal.settings import *  # noqa: E402,F403  # the test settings extend the real ones
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+SECURE_SSL_REDIRECT = False
+STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
+# Unit tests run tasks in-process; the Celery end-to-end test starts a real worker itself.
+CELERY_TASK_ALWAYS_EAGER = True
