@@ -1,0 +1,45 @@
+"""Pure-Python scoring engine: rule-set data plus raw measures in, points and gaps out.
+
+No Django here on purpose: the rules are data loaded elsewhere, and every number is exact
+(Fraction) so that, e.g., six deployments at 20/6 points each make exactly 20.
+"""
+
+from .numbers import COUNT, UNITS, USD, USERS, Number, format_amount, to_fraction
+from .rules import (
+    MetricRule,
+    RuleSet,
+    RuleSetError,
+    Scaling,
+    SourceRule,
+    validate_rule_set,
+)
+from .scoring import (
+    DesignationResult,
+    GapPart,
+    Measures,
+    MetricResult,
+    score_designation,
+    score_metric,
+)
+
+__all__ = [
+    "COUNT",
+    "UNITS",
+    "USD",
+    "USERS",
+    "DesignationResult",
+    "GapPart",
+    "Measures",
+    "MetricResult",
+    "MetricRule",
+    "Number",
+    "RuleSet",
+    "RuleSetError",
+    "Scaling",
+    "SourceRule",
+    "format_amount",
+    "score_designation",
+    "score_metric",
+    "to_fraction",
+    "validate_rule_set",
+]
