@@ -8,6 +8,7 @@ With `DEBUG` off, `SECRET_KEY` is required and the production hardening below ap
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -154,13 +155,15 @@ STORAGES = {
 
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # Celery: a Redis broker when REDIS_URL is set; otherwise the same tasks run in-process.
 CELERY_BROKER_URL = REDIS_URL or "memory://"
-CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
@@ -171,6 +174,12 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 NIGHTLY_RECOMPUTE_HOUR = env.int("NIGHTLY_RECOMPUTE_HOUR", default=2)
 NIGHTLY_RECOMPUTE_MINUTE = env.int("NIGHTLY_RECOMPUTE_MINUTE", default=30)
 SCORING_CHUNK_SIZE = env.int("SCORING_CHUNK_SIZE", default=250)
+CELERY_BEAT_SCHEDULE = {
+    "nightly-score-recompute": {
+        "task": "scoring.recompute_nightly",
+        "schedule": crontab(hour=NIGHTLY_RECOMPUTE_HOUR, minute=NIGHTLY_RECOMPUTE_MINUTE),
+    },
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -1,0 +1,163 @@
+"""Writes of the scoring app: recompute and snapshot scores, the nightly run ledger."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import date
+from fractions import Fraction
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from portal.models import Organization
+from scoring import engine
+from scoring.measures import compute_measures
+from scoring.models import RecomputeRun, ScoreSnapshot
+from scoring.selectors import RuleSetInForce, rule_sets_in_force
+
+logger = logging.getLogger(__name__)
+
+
+def scores_recompute_on_commit(
+    *, organization_ids: Iterable[int], as_of: date | None = None
+) -> None:
+    """After the current transaction commits, queue a recompute of these organizations."""
+    ids = sorted(set(organization_ids))
+    if not ids:
+        return
+    day = (as_of or timezone.localdate()).isoformat()
+
+    def _queue() -> None:
+        from scoring.tasks import scores_recompute_task
+
+        scores_recompute_task.delay(ids, day)
+
+    transaction.on_commit(_queue)
+
+
+def _number(value: Fraction) -> float | int:
+    return int(value) if value.denominator == 1 else float(value)
+
+
+def _breakdown(result: engine.DesignationResult) -> list[dict[str, object]]:
+    """The per-metric breakdown stored with a snapshot (points unrounded)."""
+    return [
+        {
+            "code": metric.code,
+            "category": metric.category,
+            "points": _number(metric.points),
+            "max_points": _number(metric.max_points),
+            "value": _number(metric.value),
+            "target": _number(metric.target),
+            "gap": metric.gap_text,
+            "gap_parts": [
+                {"amount": _number(part.amount), "label": part.label, "unit": part.unit}
+                for part in metric.gap
+            ],
+            "meets_minimum": metric.meets_minimum,
+            "sources": {key: _number(value) for key, value in metric.sources.items()},
+        }
+        for metric in result.metrics
+    ]
+
+
+def _chunks(ids: Sequence[int], size: int) -> Iterator[list[int]]:
+    for start in range(0, len(ids), size):
+        yield list(ids[start : start + size])
+
+
+def _recompute_chunk(
+    organization_ids: list[int], as_of: date, rule_sets: Sequence[RuleSetInForce]
+) -> int:
+    measures = compute_measures(organization_ids=organization_ids, as_of=as_of, rule_sets=rule_sets)
+    now = timezone.now()
+    snapshots = []
+    for organization_id in organization_ids:
+        for rule_set in rule_sets:
+            result = engine.score_designation(
+                rule_set.rules, measures[organization_id][rule_set.designation_code]
+            )
+            snapshots.append(
+                ScoreSnapshot(
+                    organization_id=organization_id,
+                    designation_id=rule_set.model.designation_id,
+                    rule_set_id=rule_set.model.pk,
+                    as_of=as_of,
+                    total=float(result.total),
+                    qualified=result.qualified,
+                    metrics=_breakdown(result),
+                    computed_at=now,
+                )
+            )
+    with transaction.atomic():
+        ScoreSnapshot.objects.bulk_create(
+            snapshots,
+            update_conflicts=True,
+            unique_fields=["organization", "designation", "as_of", "rule_set"],
+            update_fields=["total", "qualified", "metrics", "computed_at"],
+            batch_size=1000,
+        )
+    return len(snapshots)
+
+
+def scores_recompute(*, organization_ids: Iterable[int], as_of: date) -> int:
+    """Compute and snapshot every designation of these organizations as of a date (idempotent)."""
+    ids = sorted(set(organization_ids))
+    existing = list(Organization.objects.unscoped().filter(pk__in=ids).values_list("pk", flat=True))
+    rule_sets = rule_sets_in_force(as_of=as_of)
+    if not existing or not rule_sets:
+        return 0
+    written = 0
+    for chunk in _chunks(existing, settings.SCORING_CHUNK_SIZE):
+        written += _recompute_chunk(chunk, as_of, rule_sets)
+    return written
+
+
+def recompute_run_start(*, run_date: date) -> RecomputeRun | None:
+    """Open the ledger row for a run date; None when a run of that date exists (or runs)."""
+    try:
+        with transaction.atomic():
+            return RecomputeRun.objects.create(run_date=run_date)
+    except IntegrityError:
+        pass
+    # A failed run may be started again; a running or finished one may not.
+    restarted = RecomputeRun.objects.filter(
+        run_date=run_date, status=RecomputeRun.Status.FAILED
+    ).update(
+        status=RecomputeRun.Status.RUNNING,
+        chunks_done=0,
+        error="",
+        started_at=timezone.now(),
+        finished_at=None,
+    )
+    return RecomputeRun.objects.get(run_date=run_date) if restarted else None
+
+
+def nightly_chunks(*, run: RecomputeRun) -> list[list[int]]:
+    """Split every organization into chunks and record the plan on the ledger row."""
+    ids = list(Organization.objects.unscoped().order_by("pk").values_list("pk", flat=True))
+    chunks = list(_chunks(ids, settings.SCORING_CHUNK_SIZE))
+    RecomputeRun.objects.filter(pk=run.pk).update(chunks_total=len(chunks), organizations=len(ids))
+    if not chunks:
+        recompute_run_finish(run_id=run.pk)
+    return chunks
+
+
+def recompute_run_chunk_done(*, run_id: int) -> None:
+    """Count a finished chunk; the last one closes the run."""
+    RecomputeRun.objects.filter(pk=run_id).update(chunks_done=F("chunks_done") + 1)
+    run = RecomputeRun.objects.get(pk=run_id)
+    if run.chunks_done >= run.chunks_total:
+        recompute_run_finish(run_id=run_id)
+
+
+def recompute_run_finish(*, run_id: int, error: str = "") -> None:
+    """Close a run as done, or as failed with the error."""
+    RecomputeRun.objects.filter(pk=run_id, status=RecomputeRun.Status.RUNNING).update(
+        status=RecomputeRun.Status.FAILED if error else RecomputeRun.Status.DONE,
+        error=error,
+        finished_at=timezone.now(),
+    )
