@@ -6,3 +6,6 @@ class PortalConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "portal"
     verbose_name = _("Partner portal")
+
+    def ready(self) -> None:
+        from portal import signals  # noqa: F401  # connects the allauth signal receivers

@@ -1,0 +1,106 @@
+"""Reads of the tenancy app: organizations, memberships, people and invitations."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db.models import BooleanField, Case, Prefetch, Q, QuerySet, Value, When
+from django.utils import timezone
+
+from portal.models import (
+    HeldCertification,
+    Invitation,
+    Membership,
+    Organization,
+    OrganizationLegacyCompetency,
+    Person,
+    User,
+)
+
+
+def organization_list_for_user(*, user: User) -> QuerySet[Organization]:
+    """The organizations the user is a member of, by name."""
+    if not user.is_authenticated:
+        return Organization.objects.none()
+    return Organization.objects.for_user(user).order_by("name")
+
+
+def membership_get_for_slug(*, user: User, slug: str) -> Membership | None:
+    """The user's membership of the organization with this slug (organization joined), or None."""
+    if not user.is_authenticated:
+        return None
+    # The organization is not known yet: a cross-tenant read narrowed to this user's own rows.
+    return (
+        Membership.objects.unscoped()
+        .select_related("organization")
+        .filter(user=user, organization__slug=slug)
+        .first()
+    )
+
+
+def membership_get(*, organization: Organization, user: User) -> Membership | None:
+    """The user's membership of the organization, or None."""
+    if not user.is_authenticated:
+        return None
+    return Membership.objects.for_org(organization).filter(user=user).first()
+
+
+def member_list(*, organization: Organization) -> QuerySet[Membership]:
+    """The organization's memberships with their users, admins first."""
+    return (
+        Membership.objects.for_org(organization)
+        .select_related("user")
+        .order_by(
+            Case(When(role=Membership.Role.ADMIN, then=Value(0)), default=Value(1)),
+            "user__email",
+        )
+    )
+
+
+def invitation_list(*, organization: Organization, open_only: bool = True) -> QuerySet[Invitation]:
+    """The organization's invitations, newest first; only open ones unless asked otherwise."""
+    invitations = Invitation.objects.for_org(organization).select_related("invited_by")
+    if open_only:
+        invitations = invitations.filter(
+            accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now()
+        )
+    return invitations.order_by("-created_at")
+
+
+def legacy_competency_list(*, organization: Organization) -> QuerySet[OrganizationLegacyCompetency]:
+    """The legacy competencies the organization held, Gold first."""
+    return (
+        OrganizationLegacyCompetency.objects.for_org(organization)
+        .select_related("competency")
+        .order_by("level", "competency__name")
+    )
+
+
+def held_certification_active_q(*, on: date) -> Q:
+    """A certification counts while active: earned on or before `on`, not expired by then."""
+    return Q(earned_on__lte=on) & (Q(expires_on__isnull=True) | Q(expires_on__gt=on))
+
+
+def person_list(
+    *, organization: Organization, active_only: bool = True, on: date | None = None
+) -> QuerySet[Person]:
+    """The organization's people with their certifications (each annotated `is_active` on `on`)."""
+    on = on or timezone.localdate()
+    held = (
+        HeldCertification.objects.for_org(organization)
+        .select_related("certification")
+        .annotate(
+            is_active=Case(
+                When(held_certification_active_q(on=on), then=Value(True)),
+                default=Value(False),
+                output_field=BooleanField(),
+            )
+        )
+        .order_by("certification__code")
+    )
+    people = Person.objects.for_org(organization)
+    if active_only:
+        people = people.filter(active=True)
+    return people.prefetch_related(Prefetch("certifications", queryset=held)).order_by(
+        "name", "person_id"
+    )

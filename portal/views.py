@@ -1,0 +1,271 @@
+"""Server-rendered pages: the switcher, organization home, members and invitation acceptance.
+
+Organization pages resolve `/orgs/<slug>/` in one place, `org_member_required`: a non-member
+(or an unknown slug) gets 404, so another organization's existence never leaks.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from portal.exceptions import ApplicationError
+from portal.forms import InvitationForm, MembershipRoleForm
+from portal.models import Invitation, Membership
+from portal.selectors import (
+    invitation_list,
+    legacy_competency_list,
+    member_list,
+    membership_get_for_slug,
+    organization_list_for_user,
+    person_list,
+)
+from portal.services import (
+    invitation_accept,
+    invitation_create,
+    invitation_get_open,
+    invitation_revoke,
+    membership_change_role,
+    membership_remove,
+)
+from portal.signals import INVITATION_SESSION_KEY
+
+# secrets.token_urlsafe(32) gives 43 characters of this alphabet; allow some slack.
+INVITATION_TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{20,64}")
+
+View = Callable[..., HttpResponse]
+
+
+def org_member_required(view: View) -> View:
+    """Resolve `slug` to an organization the user belongs to; 404 for everyone else."""
+
+    @wraps(view)
+    @login_required
+    def wrapper(request: HttpRequest, slug: str, *args: Any, **kwargs: Any) -> HttpResponse:
+        membership = membership_get_for_slug(user=request.user, slug=slug)
+        if membership is None:
+            raise Http404(_("No such partner organization."))
+        request.organization = membership.organization  # type: ignore[attr-defined]  # set for templates and the admin check
+        request.membership = membership  # type: ignore[attr-defined]  # as above
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def org_admin_required(view: View) -> View:
+    """Only the organization's admins; members get 403. Use inside `org_member_required`."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.membership.is_admin:  # type: ignore[attr-defined]  # set by org_member_required
+            raise PermissionDenied(_("Only an admin of the partner organization can do this."))
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    """One organization: go there. Several: the switcher. None: say how to get in."""
+    organizations = list(organization_list_for_user(user=request.user))
+    if len(organizations) == 1:
+        return redirect("org_home", slug=organizations[0].slug)
+    return render(request, "portal/home.html", {"organizations": organizations})
+
+
+@org_member_required
+def organization_home(request: HttpRequest) -> HttpResponse:
+    organization = request.organization  # type: ignore[attr-defined]  # set by org_member_required
+    people = list(person_list(organization=organization))
+    context = {
+        "organization": organization,
+        "membership": request.membership,  # type: ignore[attr-defined]  # as above
+        "legacy_competencies": list(legacy_competency_list(organization=organization)),
+        "people": people,
+        "certification_count": sum(len(p.certifications.all()) for p in people),
+        "active_certification_count": sum(
+            1 for p in people for held in p.certifications.all() if held.is_active
+        ),
+    }
+    return render(request, "portal/organization_home.html", context)
+
+
+def _members_page(
+    request: HttpRequest, *, invite_form: InvitationForm | None = None, status: int = 200
+) -> HttpResponse:
+    organization = request.organization  # type: ignore[attr-defined]  # set by org_member_required
+    membership = request.membership  # type: ignore[attr-defined]  # as above
+    context = {
+        "organization": organization,
+        "membership": membership,
+        "members": list(member_list(organization=organization)),
+        "roles": Membership.Role.choices,
+        "invitations": (
+            list(invitation_list(organization=organization)) if membership.is_admin else []
+        ),
+        "invite_form": invite_form or InvitationForm(),
+    }
+    return render(request, "portal/members.html", context, status=status)
+
+
+@org_member_required
+def members(request: HttpRequest) -> HttpResponse:
+    return _members_page(request)
+
+
+@org_member_required
+@org_admin_required
+@require_POST
+def member_invite(request: HttpRequest) -> HttpResponse:
+    organization = request.organization  # type: ignore[attr-defined]  # set by org_member_required
+    form = InvitationForm(request.POST)
+    if not form.is_valid():
+        return _members_page(request, invite_form=form, status=400)
+    try:
+        invitation = invitation_create(
+            organization=organization,
+            actor=request.user,
+            email=form.cleaned_data["email"],
+            role=form.cleaned_data["role"],
+            site_url=request.build_absolute_uri("/"),
+        )
+    except ApplicationError as error:
+        messages.error(request, error.message)
+        return _members_page(request, invite_form=form, status=400)
+    messages.success(
+        request,
+        _("Invitation sent to %(email)s as %(role)s.")
+        % {"email": invitation.email, "role": invitation.get_role_display()},
+    )
+    return redirect("org_members", slug=organization.slug)
+
+
+@org_member_required
+@org_admin_required
+@require_POST
+def member_change_role(request: HttpRequest, membership_id: int) -> HttpResponse:
+    organization = request.organization  # type: ignore[attr-defined]  # set by org_member_required
+    form = MembershipRoleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose a valid role."))
+        return _members_page(request, status=400)
+    try:
+        changed = membership_change_role(
+            organization=organization,
+            actor=request.user,
+            membership_id=membership_id,
+            role=form.cleaned_data["role"],
+        )
+    except ApplicationError as error:
+        messages.error(request, error.message)
+        return _members_page(request, status=400)
+    messages.success(
+        request,
+        _("%(email)s is now %(role)s.")
+        % {"email": changed.user.email, "role": changed.get_role_display()},
+    )
+    return redirect("org_members", slug=organization.slug)
+
+
+@org_member_required
+@org_admin_required
+@require_POST
+def member_remove(request: HttpRequest, membership_id: int) -> HttpResponse:
+    organization = request.organization  # type: ignore[attr-defined]  # set by org_member_required
+    try:
+        membership_remove(
+            organization=organization, actor=request.user, membership_id=membership_id
+        )
+    except ApplicationError as error:
+        messages.error(request, error.message)
+        return _members_page(request, status=400)
+    messages.success(request, _("The member has been removed."))
+    if membership_id == request.membership.pk:  # type: ignore[attr-defined]  # as above
+        return redirect("home")
+    return redirect("org_members", slug=organization.slug)
+
+
+@org_member_required
+@org_admin_required
+@require_POST
+def member_invitation_revoke(request: HttpRequest, invitation_id: int) -> HttpResponse:
+    organization = request.organization  # type: ignore[attr-defined]  # set by org_member_required
+    try:
+        invitation = invitation_revoke(
+            organization=organization, actor=request.user, invitation_id=invitation_id
+        )
+    except ApplicationError as error:
+        messages.error(request, error.message)
+        return _members_page(request, status=400)
+    messages.success(
+        request, _("The invitation to %(email)s has been revoked.") % {"email": invitation.email}
+    )
+    return redirect("org_members", slug=organization.slug)
+
+
+def _invitation_problem(request: HttpRequest, message: str, status: int) -> HttpResponse:
+    return render(request, "portal/invitation_invalid.html", {"message": message}, status=status)
+
+
+def invitation_detail(request: HttpRequest, token: str) -> HttpResponse:
+    """The invitation link: sign up or sign in first, then accept (POST) as the invited address."""
+    if not INVITATION_TOKEN_RE.fullmatch(token):
+        return _invitation_problem(request, _("This invitation link is malformed."), 400)
+    try:
+        invitation = invitation_get_open(token=token)
+    except ApplicationError as error:
+        accepted_by_me = (
+            request.user.is_authenticated
+            and Invitation.objects.unscoped().filter(token=token, accepted_by=request.user).exists()
+        )
+        if accepted_by_me:
+            return redirect("home")
+        return _invitation_problem(request, error.message, 404)
+
+    if not request.user.is_authenticated:
+        # The adapter opens signup while this token is in the session; the e-mail
+        # confirmation receiver (portal.signals) then creates the membership.
+        request.session[INVITATION_SESSION_KEY] = token
+        here = reverse("invitation_accept", args=[token])
+        context = {
+            "invitation": invitation,
+            "signup_url": reverse("account_signup") + "?" + urlencode({"email": invitation.email}),
+            "login_url": reverse("account_login") + "?" + urlencode({"next": here}),
+        }
+        return render(request, "portal/invitation.html", context)
+
+    status = 200
+    if request.method == "POST":
+        try:
+            membership = invitation_accept(token=token, user=request.user)
+        except ApplicationError as error:
+            messages.error(request, error.message)
+            status = 403
+        else:
+            request.session.pop(INVITATION_SESSION_KEY, None)
+            messages.success(
+                request,
+                _("Welcome to %(organization)s.") % {"organization": membership.organization.name},
+            )
+            return redirect("org_home", slug=membership.organization.slug)
+    email_matches = request.user.emailaddress_set.filter(
+        email__iexact=invitation.email, verified=True
+    ).exists()
+    return render(
+        request,
+        "portal/invitation.html",
+        {"invitation": invitation, "email_matches": email_matches},
+        status=status,
+    )

@@ -1,0 +1,24 @@
+"""The portal's pages. Everything under `orgs/<slug>/` goes through `org_member_required`."""
+
+from django.urls import include, path
+
+from portal import views
+
+organization_patterns = [
+    path("", views.organization_home, name="org_home"),
+    path("members/", views.members, name="org_members"),
+    path("members/invite/", views.member_invite, name="org_member_invite"),
+    path("members/<int:membership_id>/role/", views.member_change_role, name="org_member_role"),
+    path("members/<int:membership_id>/remove/", views.member_remove, name="org_member_remove"),
+    path(
+        "invitations/<int:invitation_id>/revoke/",
+        views.member_invitation_revoke,
+        name="org_invitation_revoke",
+    ),
+]
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("orgs/<slug:slug>/", include(organization_patterns)),
+    path("invitations/<str:token>/", views.invitation_detail, name="invitation_accept"),
+]
