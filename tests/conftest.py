@@ -32,3 +32,25 @@ def other_member(other_org):
 @pytest.fixture
 def staff(db):
     return UserFactory(email="staff@example.com", is_staff=True, is_superuser=True)
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    """Rate-limit counters and used TOTP codes live in the cache; tests must not share them."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def admin_client(client, admin_member):
+    client.force_login(admin_member)
+    return client
+
+
+@pytest.fixture
+def member_client(client, member):
+    client.force_login(member)
+    return client

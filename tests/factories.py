@@ -7,8 +7,11 @@ import factory
 from portal.models import (
     Certification,
     HeldCertification,
+    Invitation,
+    LegacyCompetency,
     Membership,
     Organization,
+    OrganizationLegacyCompetency,
     Person,
     User,
 )
@@ -72,3 +75,22 @@ class HeldCertificationFactory(factory.django.DjangoModelFactory):
     certification = factory.LazyFunction(lambda: Certification.objects.get(code="AZ-500"))
     earned_on = date(2024, 1, 15)
     expires_on = None
+
+
+class InvitationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Invitation
+
+    organization = factory.SubFactory(OrganizationFactory)
+    email = factory.Sequence(lambda n: f"invitee{n}@example.com")
+    role = Membership.Role.MEMBER
+    invited_by = None
+
+
+class LegacyCompetencyHeldFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OrganizationLegacyCompetency
+
+    organization = factory.SubFactory(OrganizationFactory)
+    competency = factory.LazyFunction(lambda: LegacyCompetency.objects.get(code="security"))
+    level = OrganizationLegacyCompetency.Level.GOLD
