@@ -1,0 +1,258 @@
+"""The parts every kind shares: reading a row's cells, batched reference lookups, counts."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, ClassVar, Generic, TypeVar
+
+from portal.models import Organization, User
+from scoring.imports.fields import FieldError
+from scoring.imports.result import RowError
+from scoring.imports.specs import KindSpec
+from scoring.models import Association, Customer, Workload
+
+T = TypeVar("T")
+RowT = TypeVar("RowT")
+
+UNKNOWN_PARTNER = "unknown partner (no organization has this Partner ID)"
+
+# Reference lookups and writes work on chunks of this many rows / keys: few queries, bounded
+# memory, and well under the bind-parameter limits of SQLite (32,766) and PostgreSQL (65,535).
+CHUNK_SIZE = 5000
+
+
+def chunked(items: Iterable[T], size: int = CHUNK_SIZE) -> Iterator[list[T]]:
+    """Consecutive lists of at most `size` items."""
+    chunk: list[T] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+class RowReader:
+    """One row's cells read through the parsers; every bad cell becomes a RowError."""
+
+    __slots__ = ("errors", "line", "ok", "reported", "values")
+
+    def __init__(
+        self,
+        line: int,
+        values: dict[str, str],
+        errors: list[RowError],
+        *,
+        reported: frozenset[str] = frozenset(),
+    ) -> None:
+        self.line = line
+        self.values = values
+        self.errors = errors
+        # Columns the source already reported (a JSON object as a value): one error each.
+        self.reported = reported
+        self.ok = not reported
+
+    def given(self, column: str) -> bool:
+        """Whether the row gives the column at all (blank counts as given)."""
+        return column in self.values
+
+    def required(self, column: str, parse: Callable[[str], T]) -> T | None:
+        """A value that must be present and non-blank."""
+        raw = self.values.get(column)
+        if raw is None and column in self.reported:
+            return None
+        if raw is None:
+            self.fail(column, "", "missing column")
+            return None
+        if raw == "":
+            self.fail(column, "", "required, may not be blank")
+            return None
+        return self._parse(column, raw, parse)
+
+    def optional(self, column: str, parse: Callable[[str], T], *, blank: T) -> T:
+        """A value that may be absent or blank, meaning `blank`."""
+        raw = self.values.get(column, "")
+        if raw == "":
+            return blank
+        parsed = self._parse(column, raw, parse)
+        return blank if parsed is None else parsed
+
+    def raw(self, column: str) -> str:
+        return self.values.get(column, "")
+
+    def fail(self, column: str, value: str, reason: str) -> None:
+        self.errors.append(RowError(self.line, column, value, reason))
+        self.ok = False
+
+    def _parse(self, column: str, raw: str, parse: Callable[[str], T]) -> T | None:
+        try:
+            return parse(raw)
+        except FieldError as exc:
+            self.fail(column, raw, exc.reason)
+            return None
+
+
+@dataclass(slots=True)
+class Counts:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    def add(self, other: Counts) -> None:
+        self.created += other.created
+        self.updated += other.updated
+        self.unchanged += other.unchanged
+
+
+class KindImporter(Generic[RowT]):
+    """How one kind is parsed, checked against the database, keyed and written.
+
+    The pipeline calls `parse` per row (no database), `resolve` per chunk (batched reference
+    checks), `natural_key` per resolved row (duplicates), then, when the whole batch is clean,
+    `resolve` and `write` again per chunk inside one transaction.
+    """
+
+    spec: ClassVar[KindSpec]
+
+    def __init__(self, *, actor: Any = None) -> None:
+        self.actor = actor
+
+    def parse(self, row: RowReader) -> RowT | None:
+        raise NotImplementedError
+
+    def resolve(
+        self, rows: list[tuple[int, RowT]], errors: list[RowError]
+    ) -> list[tuple[int, RowT]]:
+        """The rows whose references exist; a RowError for each that does not."""
+        return rows
+
+    def natural_key(self, row: RowT) -> Hashable:
+        raise NotImplementedError
+
+    def shown_key(self, row: RowT) -> str:
+        raise NotImplementedError
+
+    def write(self, rows: list[RowT]) -> Counts:
+        raise NotImplementedError
+
+    def affected_organization_ids(self) -> set[int]:
+        """The organizations whose scores the written rows change."""
+        raise NotImplementedError
+
+    @property
+    def history_user(self) -> Any:
+        """The actor, when it is a user the audit history can point at."""
+        return self.actor if isinstance(self.actor, User) else None
+
+
+class OrganizationLookup:
+    """Partner ID → organization id, loaded in chunks and remembered across chunks."""
+
+    def __init__(self) -> None:
+        self._ids: dict[str, int] = {}
+        self._missing: set[str] = set()
+
+    def load(self, partner_ids: Iterable[str]) -> None:
+        wanted = {p for p in partner_ids if p not in self._ids and p not in self._missing}
+        for chunk in chunked(sorted(wanted)):
+            found = dict(
+                Organization.objects.unscoped()
+                .filter(partner_id__in=chunk)
+                .values_list("partner_id", "id")
+            )
+            self._ids.update(found)
+            self._missing.update(set(chunk) - found.keys())
+
+    def get(self, partner_id: str) -> int | None:
+        return self._ids.get(partner_id)
+
+
+class CustomerLookup:
+    """(platform, customer id) → customer id, loaded in chunks and remembered across chunks."""
+
+    def __init__(self) -> None:
+        self.ids: dict[tuple[str, str], int] = {}
+        self._missing: set[tuple[str, str]] = set()
+
+    def load(self, keys: Iterable[tuple[str, str]]) -> None:
+        wanted: dict[str, set[str]] = {}
+        for key in keys:
+            if key not in self.ids and key not in self._missing:
+                wanted.setdefault(key[0], set()).add(key[1])
+        for platform, customer_ids in wanted.items():
+            for chunk in chunked(sorted(customer_ids)):
+                rows = Customer.objects.filter(platform=platform, customer_id__in=chunk)
+                found = {
+                    (platform, customer_id): pk
+                    for pk, customer_id in rows.values_list("id", "customer_id")
+                }
+                self.ids.update(found)
+                self._missing.update({(platform, c) for c in chunk} - found.keys())
+
+    def get(self, platform: str, customer_id: str) -> int | None:
+        return self.ids.get((platform, customer_id))
+
+
+def organizations_of_customers(customer_ids: Iterable[int]) -> set[int]:
+    """The organizations associated (any type, any time) with any of these customers."""
+    organization_ids: set[int] = set()
+    for chunk in chunked(sorted(set(customer_ids))):
+        organization_ids.update(
+            Association.objects.unscoped()
+            .filter(customer_id__in=chunk)
+            .values_list("organization_id", flat=True)
+            .distinct()
+        )
+    return organization_ids
+
+
+def resolve_organizations(
+    lookup: OrganizationLookup, rows: list[tuple[int, Any]], errors: list[RowError]
+) -> list[tuple[int, Any]]:
+    """Rows whose Partner ID names an organization, with `organization_id` filled in."""
+    lookup.load(row.partner_id for _, row in rows)
+    resolved = []
+    for line, row in rows:
+        organization_id = lookup.get(row.partner_id)
+        if organization_id is None:
+            errors.append(RowError(line, "partner_id", row.partner_id, UNKNOWN_PARTNER))
+            continue
+        row.organization_id = organization_id
+        resolved.append((line, row))
+    return resolved
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogWorkload:
+    code: str
+    platform: str
+    kind: str
+    index: int  # 1-based position, packs a workload into a compact duplicate-check key
+
+
+def workload_catalog() -> dict[str, CatalogWorkload]:
+    """Lower-cased workload code → the catalog workload (codes match case-insensitively)."""
+    rows = Workload.objects.order_by("id").values_list("code", "platform", "kind")
+    return {
+        code.lower(): CatalogWorkload(code, platform, kind, index)
+        for index, (code, platform, kind) in enumerate(rows, start=1)
+    }
+
+
+def resolve_customers(
+    lookup: CustomerLookup, rows: list[tuple[int, Any]], errors: list[RowError]
+) -> list[tuple[int, Any]]:
+    """Rows whose (platform, customer_id) names a customer, with `customer_pk` filled in."""
+    lookup.load((row.platform, row.customer_id) for _, row in rows)
+    resolved = []
+    for line, row in rows:
+        customer_pk = lookup.get(row.platform, row.customer_id)
+        if customer_pk is None:
+            reason = f"unknown customer (no {row.platform} customer has this id; load it first)"
+            errors.append(RowError(line, "customer_id", row.customer_id, reason))
+            continue
+        row.customer_pk = customer_pk
+        resolved.append((line, row))
+    return resolved

@@ -1,0 +1,174 @@
+"""Typed parsers for the values of data-formats.md: each returns the value or raises FieldError.
+
+Parsers take the cell as a stripped, non-blank string; blank cells are handled by the row reader.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from functools import lru_cache
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+
+from scoring.models import Platform
+
+
+class FieldError(ValueError):
+    """A cell that does not parse; the message is the reason shown to the user."""
+
+    @property
+    def reason(self) -> str:
+        return str(self.args[0])
+
+
+# ISO 3166-1 alpha-2, the officially assigned codes.
+# fmt: off
+ISO_COUNTRIES = frozenset(
+    [
+        "AD", "AE", "AF", "AG", "AI", "AL", "AM", "AO", "AQ", "AR", "AS", "AT", "AU", "AW", "AX",
+        "AZ", "BA", "BB", "BD", "BE", "BF", "BG", "BH", "BI", "BJ", "BL", "BM", "BN", "BO", "BQ",
+        "BR", "BS", "BT", "BV", "BW", "BY", "BZ", "CA", "CC", "CD", "CF", "CG", "CH", "CI", "CK",
+        "CL", "CM", "CN", "CO", "CR", "CU", "CV", "CW", "CX", "CY", "CZ", "DE", "DJ", "DK", "DM",
+        "DO", "DZ", "EC", "EE", "EG", "EH", "ER", "ES", "ET", "FI", "FJ", "FK", "FM", "FO", "FR",
+        "GA", "GB", "GD", "GE", "GF", "GG", "GH", "GI", "GL", "GM", "GN", "GP", "GQ", "GR", "GS",
+        "GT", "GU", "GW", "GY", "HK", "HM", "HN", "HR", "HT", "HU", "ID", "IE", "IL", "IM", "IN",
+        "IO", "IQ", "IR", "IS", "IT", "JE", "JM", "JO", "JP", "KE", "KG", "KH", "KI", "KM", "KN",
+        "KP", "KR", "KW", "KY", "KZ", "LA", "LB", "LC", "LI", "LK", "LR", "LS", "LT", "LU", "LV",
+        "LY", "MA", "MC", "MD", "ME", "MF", "MG", "MH", "MK", "ML", "MM", "MN", "MO", "MP", "MQ",
+        "MR", "MS", "MT", "MU", "MV", "MW", "MX", "MY", "MZ", "NA", "NC", "NE", "NF", "NG", "NI",
+        "NL", "NO", "NP", "NR", "NU", "NZ", "OM", "PA", "PE", "PF", "PG", "PH", "PK", "PL", "PM",
+        "PN", "PR", "PS", "PT", "PW", "PY", "QA", "RE", "RO", "RS", "RU", "RW", "SA", "SB", "SC",
+        "SD", "SE", "SG", "SH", "SI", "SJ", "SK", "SL", "SM", "SN", "SO", "SR", "SS", "ST", "SV",
+        "SX", "SY", "SZ", "TC", "TD", "TF", "TG", "TH", "TJ", "TK", "TL", "TM", "TN", "TO", "TR",
+        "TT", "TV", "TW", "TZ", "UA", "UG", "UM", "US", "UY", "UZ", "VA", "VC", "VE", "VG", "VI",
+        "VN", "VU", "WF", "WS", "YE", "YT", "ZA", "ZM", "ZW",
+    ]
+)
+# fmt: on
+
+_PARTNER_ID = re.compile(r"[0-9]{4,20}")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")
+_DECIMAL = re.compile(r"-?[0-9]+(?:\.([0-9]+))?")
+_INTEGER = re.compile(r"-?[0-9]+")
+_GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_TPID = re.compile(r"[0-9]{1,20}")
+
+# Usage.value is Decimal(16, 2): at most 14 digits before the point.
+MAX_VALUE = Decimal("99999999999999.99")
+
+
+def parse_partner_id(raw: str) -> str:
+    """A Partner ID is 4 to 20 digits."""
+    if not _PARTNER_ID.fullmatch(raw):
+        raise FieldError("not a Partner ID (4 to 20 digits)")
+    return raw
+
+
+def parse_date(raw: str) -> date:
+    """Dates are YYYY-MM-DD."""
+    if not _DATE.fullmatch(raw):
+        raise FieldError("not a date (YYYY-MM-DD)")
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise FieldError("not a date (YYYY-MM-DD)") from None
+
+
+@lru_cache(maxsize=4096)
+def parse_month(raw: str) -> date:
+    """Months are YYYY-MM, stored as the 1st of the month."""
+    # Cached: a usage file repeats a few dozen months over a million rows.
+    match = _MONTH.fullmatch(raw)
+    if not match or not 1 <= int(match[2]) <= 12 or int(match[1]) < 1:
+        raise FieldError("not a month (YYYY-MM)")
+    return date(int(match[1]), int(match[2]), 1)
+
+
+def parse_money(raw: str) -> Decimal:
+    """Money is USD, non-negative, at most 2 decimal places."""
+    match = _DECIMAL.fullmatch(raw)
+    if not match:
+        raise FieldError("not an amount (a decimal number such as 1250.50)")
+    if raw.startswith("-") and raw.strip("-0.") != "":
+        raise FieldError("negative amount (amounts are 0 or more)")
+    if match[1] is not None and len(match[1]) > 2:
+        raise FieldError("more than 2 decimal places")
+    value = abs(Decimal(raw))
+    if value > MAX_VALUE:
+        raise FieldError("too large (at most 14 digits before the decimal point)")
+    return value
+
+
+def parse_count(raw: str) -> Decimal:
+    """Counts are non-negative whole numbers."""
+    if not _INTEGER.fullmatch(raw):
+        raise FieldError("not a count (a whole number such as 250)")
+    value = int(raw)
+    if value < 0:
+        raise FieldError("negative count (counts are 0 or more)")
+    if value > MAX_VALUE:
+        raise FieldError("too large (at most 14 digits)")
+    return Decimal(value)
+
+
+def parse_bool(raw: str) -> bool:
+    """Booleans are true or false."""
+    lowered = raw.lower()
+    if lowered == "true":
+        return True
+    if lowered == "false":
+        return False
+    raise FieldError("not a boolean (true or false)")
+
+
+def parse_country(raw: str) -> str:
+    """Countries are ISO 3166-1 alpha-2 codes (JP, US, …)."""
+    code = raw.upper()
+    if code not in ISO_COUNTRIES:
+        raise FieldError("not an ISO 3166-1 alpha-2 country code (e.g. JP)")
+    return code
+
+
+def parse_platform(raw: str) -> str:
+    """The platform is m365, azure or dynamics."""
+    platform = raw.lower()
+    if platform not in Platform.values:
+        raise FieldError("unknown platform (m365, azure or dynamics)")
+    return platform
+
+
+def parse_customer_id(raw: str, *, platform: str) -> str:
+    """M365/Dynamics customers are tenant GUIDs (stored lower-case); Azure customers are TPIDs."""
+    if platform == Platform.AZURE:
+        if not _TPID.fullmatch(raw):
+            raise FieldError("not a TPID (the numeric id of an Azure customer)")
+        # One spelling per customer: "0042" and "42" are the same TPID.
+        return str(int(raw))
+    if not _GUID.fullmatch(raw):
+        raise FieldError("not a tenant GUID (xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)")
+    return raw.lower()
+
+
+def parse_email(raw: str) -> str:
+    """An e-mail address."""
+    try:
+        validate_email(raw)
+    except ValidationError:
+        raise FieldError("not an e-mail address") from None
+    return raw
+
+
+def text_parser(max_length: int) -> Callable[[str], str]:
+    """A free-text value of at most `max_length` characters."""
+
+    def parse_text(raw: str) -> str:
+        if len(raw) > max_length:
+            raise FieldError(f"longer than {max_length} characters")
+        return raw
+
+    return parse_text

@@ -1,0 +1,236 @@
+"""The `people` and `certifications` kinds: individuals and the certifications they hold."""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass
+from datetime import date
+from functools import cached_property
+
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+
+from portal.models import Certification, HeldCertification, Person
+from scoring.imports.base import (
+    Counts,
+    KindImporter,
+    OrganizationLookup,
+    RowReader,
+    chunked,
+    resolve_organizations,
+)
+from scoring.imports.fields import (
+    FieldError,
+    parse_date,
+    parse_email,
+    parse_partner_id,
+    text_parser,
+)
+from scoring.imports.result import RowError
+from scoring.imports.specs import SPECS
+
+
+@dataclass(slots=True)
+class PersonRow:
+    partner_id: str
+    person_id: str
+    name: str
+    email: str | None  # None: the row leaves the column out (keep what is stored)
+    organization_id: int = 0
+
+
+class PersonImporter(KindImporter[PersonRow]):
+    """People are created or updated by (organization, person_id); the organization must exist."""
+
+    spec = SPECS["people"]
+
+    def __init__(self, *, actor: object = None) -> None:
+        super().__init__(actor=actor)
+        self._organizations = OrganizationLookup()
+        self._organization_ids: set[int] = set()
+
+    def parse(self, row: RowReader) -> PersonRow | None:
+        partner_id = row.required("partner_id", parse_partner_id)
+        person_id = row.required("person_id", text_parser(64))
+        name = row.required("name", text_parser(200))
+        email = row.optional("email", parse_email, blank="") if row.given("email") else None
+        if not row.ok:
+            return None
+        return PersonRow(partner_id, person_id, name, email)  # type: ignore[arg-type]  # row.ok: parsed
+
+    def resolve(
+        self, rows: list[tuple[int, PersonRow]], errors: list[RowError]
+    ) -> list[tuple[int, PersonRow]]:
+        return resolve_organizations(self._organizations, rows, errors)
+
+    def natural_key(self, row: PersonRow) -> Hashable:
+        return (row.organization_id, row.person_id)
+
+    def shown_key(self, row: PersonRow) -> str:
+        return f"{row.partner_id}, {row.person_id}"
+
+    def write(self, rows: list[PersonRow]) -> Counts:
+        existing = {
+            (person.organization_id, person.person_id): person
+            for person in Person.objects.unscoped().filter(
+                organization_id__in={row.organization_id for row in rows},
+                person_id__in={row.person_id for row in rows},
+            )
+        }
+        new: list[Person] = []
+        changed: list[Person] = []
+        for row in rows:
+            person = existing.get((row.organization_id, row.person_id))
+            if person is None:
+                new.append(
+                    Person(
+                        organization_id=row.organization_id,
+                        person_id=row.person_id,
+                        name=row.name,
+                        email=row.email or "",
+                    )
+                )
+                continue
+            before = (person.name, person.email)
+            person.name = row.name
+            if row.email is not None:
+                person.email = row.email
+            if before != (person.name, person.email):
+                changed.append(person)
+        user = self.history_user
+        if new:
+            bulk_create_with_history(new, Person, default_user=user)
+        if changed:
+            bulk_update_with_history(changed, Person, ["name", "email"], default_user=user)
+        self._organization_ids.update(row.organization_id for row in rows)
+        return Counts(len(new), len(changed), len(rows) - len(new) - len(changed))
+
+    def affected_organization_ids(self) -> set[int]:
+        return self._organization_ids
+
+
+@dataclass(slots=True)
+class HeldRow:
+    partner_id: str
+    person_id: str
+    certification_id: int
+    earned_on: date
+    expires_on: date | None
+    organization_id: int = 0
+    person_pk: int = 0
+
+
+class HeldCertificationImporter(KindImporter[HeldRow]):
+    """Held certifications, by (organization, person, certification); the person must exist."""
+
+    spec = SPECS["certifications"]
+
+    def __init__(self, *, actor: object = None) -> None:
+        super().__init__(actor=actor)
+        self._organizations = OrganizationLookup()
+        self._people: dict[tuple[int, str], int] = {}
+        self._people_missing: set[tuple[int, str]] = set()
+        self._organization_ids: set[int] = set()
+
+    @cached_property
+    def _certification_ids(self) -> dict[str, int]:
+        """Catalog code → certification id (the catalog is a few dozen rows)."""
+        return {code.upper(): pk for pk, code in Certification.objects.values_list("id", "code")}
+
+    def _parse_certification(self, raw: str) -> int:
+        certification_id = self._certification_ids.get(raw.upper())
+        if certification_id is None:
+            raise FieldError("unknown certification (not a catalog code such as AZ-500)")
+        return certification_id
+
+    def parse(self, row: RowReader) -> HeldRow | None:
+        partner_id = row.required("partner_id", parse_partner_id)
+        person_id = row.required("person_id", text_parser(64))
+        certification_id = row.required("certification", self._parse_certification)
+        earned_on = row.required("earned_on", parse_date)
+        expires_on = row.optional("expires_on", parse_date, blank=None)
+        if earned_on and expires_on and expires_on <= earned_on:
+            row.fail("expires_on", row.raw("expires_on"), f"not after earned_on ({earned_on})")
+        if not row.ok:
+            return None
+        return HeldRow(partner_id, person_id, certification_id, earned_on, expires_on)  # type: ignore[arg-type]  # row.ok: parsed
+
+    def resolve(
+        self, rows: list[tuple[int, HeldRow]], errors: list[RowError]
+    ) -> list[tuple[int, HeldRow]]:
+        rows = resolve_organizations(self._organizations, rows, errors)
+        self._load_people((row.organization_id, row.person_id) for _, row in rows)
+        resolved = []
+        for line, row in rows:
+            person_pk = self._people.get((row.organization_id, row.person_id))
+            if person_pk is None:
+                reason = f"unknown person (no person with this id in {row.partner_id})"
+                errors.append(RowError(line, "person_id", row.person_id, reason))
+                continue
+            row.person_pk = person_pk
+            resolved.append((line, row))
+        return resolved
+
+    def _load_people(self, keys: Iterable[tuple[int, str]]) -> None:
+        known = self._people.keys() | self._people_missing
+        wanted = {key for key in keys if key not in known}
+        for chunk in chunked(sorted(wanted)):
+            # A superset (any listed organization × any listed person id), narrowed below.
+            found = {
+                (organization_id, person_id): pk
+                for pk, organization_id, person_id in Person.objects.unscoped()
+                .filter(
+                    organization_id__in={key[0] for key in chunk},
+                    person_id__in={key[1] for key in chunk},
+                )
+                .values_list("id", "organization_id", "person_id")
+            }
+            for key in chunk:
+                if key in found:
+                    self._people[key] = found[key]
+                else:
+                    self._people_missing.add(key)
+
+    def natural_key(self, row: HeldRow) -> Hashable:
+        return (row.person_pk, row.certification_id)
+
+    def shown_key(self, row: HeldRow) -> str:
+        code = next(c for c, pk in self._certification_ids.items() if pk == row.certification_id)
+        return f"{row.partner_id}, {row.person_id}, {code}"
+
+    def write(self, rows: list[HeldRow]) -> Counts:
+        existing = {
+            (held.person_id, held.certification_id): held
+            for held in HeldCertification.objects.unscoped().filter(
+                person_id__in={row.person_pk for row in rows}
+            )
+        }
+        new: list[HeldCertification] = []
+        changed: list[HeldCertification] = []
+        for row in rows:
+            held = existing.get((row.person_pk, row.certification_id))
+            if held is None:
+                new.append(
+                    HeldCertification(
+                        organization_id=row.organization_id,
+                        person_id=row.person_pk,
+                        certification_id=row.certification_id,
+                        earned_on=row.earned_on,
+                        expires_on=row.expires_on,
+                    )
+                )
+                continue
+            if (held.earned_on, held.expires_on) != (row.earned_on, row.expires_on):
+                held.earned_on, held.expires_on = row.earned_on, row.expires_on
+                changed.append(held)
+        user = self.history_user
+        if new:
+            bulk_create_with_history(new, HeldCertification, default_user=user)
+        if changed:
+            bulk_update_with_history(
+                changed, HeldCertification, ["earned_on", "expires_on"], default_user=user
+            )
+        self._organization_ids.update(row.organization_id for row in rows)
+        return Counts(len(new), len(changed), len(rows) - len(new) - len(changed))
+
+    def affected_organization_ids(self) -> set[int]:
+        return self._organization_ids

@@ -1,0 +1,255 @@
+"""The `usage` kind: one monthly figure per (month, customer, measure, workload).
+
+Usage files are large (a million rows is ordinary), so rows stay small, duplicates are checked
+on packed integers, and PostgreSQL writes go through COPY into a staging table and one
+INSERT … ON CONFLICT per chunk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from functools import cached_property
+
+from django.db import connection
+
+from scoring.imports.base import (
+    CatalogWorkload,
+    Counts,
+    CustomerLookup,
+    KindImporter,
+    RowReader,
+    chunked,
+    organizations_of_customers,
+    resolve_customers,
+    workload_catalog,
+)
+from scoring.imports.fields import (
+    FieldError,
+    parse_count,
+    parse_money,
+    parse_month,
+    parse_platform,
+)
+from scoring.imports.result import RowError
+from scoring.imports.specs import SPECS
+from scoring.imports.telemetry import read_customer_id
+from scoring.models import Measure, Platform, Usage, Workload
+
+
+@dataclass(frozen=True, slots=True)
+class MeasureRule:
+    """Which customers report a measure, what its workload is, and how its value is written."""
+
+    platforms: tuple[str, ...]
+    workload_kind: str | None  # None: the whole tenant, workload blank
+    parse_value: Callable[[str], Decimal]
+
+    def workload_hint(self) -> str:
+        if self.workload_kind == Workload.Kind.AREA:
+            return "an Azure solution area such as security"
+        return "a product code such as MDE"
+
+
+# data-formats.md, "Measures in usage".
+MEASURES: dict[str, MeasureRule] = {
+    Measure.PAID_SEATS: MeasureRule((Platform.M365, Platform.DYNAMICS), None, parse_count),
+    Measure.PROTECTED_USERS: MeasureRule((Platform.M365,), Workload.Kind.PRODUCT, parse_count),
+    Measure.ACTIVE_USERS: MeasureRule(
+        (Platform.M365, Platform.DYNAMICS), Workload.Kind.PRODUCT, parse_count
+    ),
+    Measure.ACR_USD: MeasureRule((Platform.AZURE,), Workload.Kind.AREA, parse_money),
+    Measure.REVENUE_USD: MeasureRule((Platform.DYNAMICS,), Workload.Kind.PRODUCT, parse_money),
+}
+MEASURE_INDEX = {measure: index for index, measure in enumerate(MEASURES)}
+UNKNOWN_MEASURE = f"unknown measure ({', '.join(MEASURES)})"
+
+STAGE_TABLE = "scoring_import_usage_stage"
+
+
+@dataclass(slots=True)
+class UsageRow:
+    month: date
+    platform: str
+    customer_id: str
+    measure: str
+    workload: str
+    workload_index: int
+    value: Decimal
+    customer_pk: int = 0
+
+
+class UsageImporter(KindImporter[UsageRow]):
+    """Usage by (customer, measure, workload, month); the customer must exist."""
+
+    spec = SPECS["usage"]
+
+    def __init__(self, *, actor: object = None) -> None:
+        super().__init__(actor=actor)
+        self._customers = CustomerLookup()
+        self._customer_pks: set[int] = set()
+        self._stage_ready = False
+
+    @cached_property
+    def _workloads(self) -> dict[str, CatalogWorkload]:
+        return workload_catalog()
+
+    def _parse_measure(self, raw: str) -> str:
+        if raw not in MEASURES:
+            raise FieldError(UNKNOWN_MEASURE)
+        return raw
+
+    def _parse_workload(self, raw: str) -> CatalogWorkload:
+        workload = self._workloads.get(raw.lower())
+        if workload is None:
+            raise FieldError("unknown workload (not in the workload catalog)")
+        return workload
+
+    def parse(self, row: RowReader) -> UsageRow | None:
+        month = row.required("month", parse_month)
+        platform = row.required("platform", parse_platform)
+        customer_id = read_customer_id(row, platform)
+        measure = row.required("measure", self._parse_measure)
+        workload = row.optional("workload", self._parse_workload, blank=None)
+        workload_given = bool(row.raw("workload"))
+        rule = MEASURES.get(measure) if measure else None
+        # An unknown measure still gets its value checked as a non-negative amount.
+        value = row.required("value", rule.parse_value if rule else parse_money)
+        if rule and platform:
+            if platform not in rule.platforms:
+                platforms = " or ".join(rule.platforms)
+                reason = f"{measure} is reported for {platforms} customers, not {platform}"
+                row.fail("measure", measure, reason)  # type: ignore[arg-type]  # parsed
+            elif rule.workload_kind is None and workload_given:
+                reason = f"{measure} counts the whole tenant: leave workload blank"
+                row.fail("workload", row.raw("workload"), reason)
+            elif rule.workload_kind and not workload_given:
+                row.fail("workload", "", f"{measure} needs a workload ({rule.workload_hint()})")
+            elif workload and workload.platform != platform:
+                reason = f"{workload.code} is a {workload.platform} workload, not {platform}"
+                row.fail("workload", row.raw("workload"), reason)
+            elif workload and workload.kind != rule.workload_kind:
+                row.fail("workload", row.raw("workload"), f"{measure} needs {rule.workload_hint()}")
+        if not row.ok:
+            return None
+        return UsageRow(
+            month=month,  # type: ignore[arg-type]  # row.ok: parsed
+            platform=platform,  # type: ignore[arg-type]
+            customer_id=customer_id,  # type: ignore[arg-type]
+            measure=measure,  # type: ignore[arg-type]
+            workload=workload.code if workload else "",
+            workload_index=workload.index if workload else 0,
+            value=value,  # type: ignore[arg-type]
+        )
+
+    def resolve(
+        self, rows: list[tuple[int, UsageRow]], errors: list[RowError]
+    ) -> list[tuple[int, UsageRow]]:
+        return resolve_customers(self._customers, rows, errors)
+
+    def natural_key(self, row: UsageRow) -> Hashable:
+        # One int instead of a tuple of strings: a million keys stay around 100 MB.
+        key = row.customer_pk * len(MEASURES) + MEASURE_INDEX[row.measure]
+        key = key * (len(self._workloads) + 1) + row.workload_index
+        return key * 200_000 + row.month.year * 12 + row.month.month
+
+    def shown_key(self, row: UsageRow) -> str:
+        month = f"{row.month:%Y-%m}"
+        return f"{month}, {row.platform}, {row.customer_id}, {row.measure}, {row.workload}"
+
+    def write(self, rows: list[UsageRow]) -> Counts:
+        self._customer_pks.update(row.customer_pk for row in rows)
+        if connection.vendor == "postgresql":
+            return self._write_copy(rows)
+        return self._write_compared(rows)
+
+    def _write_compared(self, rows: list[UsageRow]) -> Counts:
+        """Any database: read the chunk's stored values, then upsert only new and changed rows."""
+        stored: dict[tuple[int, str, str, date], Decimal] = {}
+        months = {row.month for row in rows}
+        for customers in chunked(sorted({row.customer_pk for row in rows})):
+            # A superset of the chunk's keys (its customers × its months), compared below.
+            for customer_pk, measure, workload, month, value in Usage.objects.filter(
+                customer_id__in=customers, month__in=months
+            ).values_list("customer_id", "measure", "workload", "month", "value"):
+                stored[(customer_pk, measure, workload, month)] = value
+        counts = Counts()
+        pending = []
+        for row in rows:
+            before = stored.get((row.customer_pk, row.measure, row.workload, row.month))
+            if before is None:
+                counts.created += 1
+            elif before != row.value:
+                counts.updated += 1
+            else:
+                counts.unchanged += 1
+                continue
+            pending.append((row.customer_pk, row.measure, row.workload, row.month, row.value))
+        if pending:
+            with connection.cursor() as cursor:
+                cursor.executemany(_upsert_sql(), pending)
+        return counts
+
+    def _write_copy(self, rows: list[UsageRow]) -> Counts:
+        """PostgreSQL: COPY the chunk into a staging table, then one INSERT … ON CONFLICT."""
+        with connection.cursor() as cursor:
+            if not self._stage_ready:
+                cursor.execute(
+                    f"CREATE TEMPORARY TABLE IF NOT EXISTS {STAGE_TABLE} ("
+                    " customer_id bigint NOT NULL, measure varchar(20) NOT NULL,"
+                    " workload varchar(40) NOT NULL, month date NOT NULL,"
+                    " value numeric(16, 2) NOT NULL) ON COMMIT DROP"
+                )
+                cursor.execute(f"TRUNCATE {STAGE_TABLE}")
+                self._stage_ready = True
+            columns = "customer_id, measure, workload, month, value"
+            copy_sql = f"COPY {STAGE_TABLE} ({columns}) FROM STDIN"
+            # The driver's own cursor: Django's wrapper has no COPY.
+            with cursor.cursor.copy(copy_sql) as copy:
+                for row in rows:
+                    copy.write_row(
+                        (row.customer_pk, row.measure, row.workload, row.month, row.value)
+                    )
+            cursor.execute(_merge_sql())
+            created, updated = cursor.fetchone()
+            cursor.execute(f"TRUNCATE {STAGE_TABLE}")
+        return Counts(created, updated, len(rows) - created - updated)
+
+    def affected_organization_ids(self) -> set[int]:
+        return organizations_of_customers(self._customer_pks)
+
+
+def _columns() -> tuple[str, str]:
+    quote = connection.ops.quote_name
+    table = quote(Usage._meta.db_table)
+    names = ", ".join(
+        quote(Usage._meta.get_field(name).column)
+        for name in ("customer", "measure", "workload", "month")
+    )
+    return table, names
+
+
+def _upsert_sql() -> str:
+    table, key = _columns()
+    value = connection.ops.quote_name(Usage._meta.get_field("value").column)
+    return (
+        f"INSERT INTO {table} ({key}, {value}) VALUES (%s, %s, %s, %s, %s)"
+        f" ON CONFLICT ({key}) DO UPDATE SET {value} = excluded.{value}"
+    )
+
+
+def _merge_sql() -> str:
+    table, key = _columns()
+    value = connection.ops.quote_name(Usage._meta.get_field("value").column)
+    # xmax = 0 marks a freshly inserted row; rows whose value is unchanged are not returned.
+    return (
+        f"WITH written AS ("
+        f" INSERT INTO {table} ({key}, {value})"
+        f" SELECT customer_id, measure, workload, month, value FROM {STAGE_TABLE}"
+        f" ON CONFLICT ({key}) DO UPDATE SET {value} = EXCLUDED.{value}"
+        f" WHERE {table}.{value} IS DISTINCT FROM EXCLUDED.{value}"
+        f" RETURNING (xmax = 0) AS created)"
+        f" SELECT count(*) FILTER (WHERE created), count(*) FILTER (WHERE NOT created) FROM written"
+    )
