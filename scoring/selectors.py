@@ -113,6 +113,31 @@ def _metric_to_engine(
     return rule, params, requirement
 
 
+def _rule_set_to_engine(
+    rule_set: RuleSet,
+) -> tuple[engine.RuleSet, list[SourceParams], list[CertificationRequirement]]:
+    metrics, sources, requirements = [], [], []
+    for metric in rule_set.metrics.all():
+        rule, params, requirement = _metric_to_engine(metric)
+        metrics.append(rule)
+        sources.extend(params)
+        if requirement is not None:
+            requirements.append(requirement)
+    rules = engine.RuleSet(
+        designation=rule_set.designation.code,
+        version=rule_set.version,
+        qualifying_total=rule_set.qualifying_total,  # type: ignore[arg-type]
+        min_metric_points=rule_set.min_metric_points,  # type: ignore[arg-type]
+        metrics=tuple(metrics),
+    )
+    return rules, sources, requirements
+
+
+def rule_set_to_engine(*, rule_set: RuleSet) -> engine.RuleSet:
+    """The engine's view of a stored rule set, not yet validated; the shape scoring uses."""
+    return _rule_set_to_engine(rule_set)[0]
+
+
 def rule_sets_in_force(*, as_of: date) -> list[RuleSetInForce]:
     """For each designation, the latest rule-set version effective on or before the date."""
     candidates = (
@@ -143,20 +168,7 @@ def rule_sets_in_force(*, as_of: date) -> list[RuleSetInForce]:
         if rule_set.designation_id in seen:
             continue
         seen.add(rule_set.designation_id)
-        metrics, sources, requirements = [], [], []
-        for metric in rule_set.metrics.all():
-            rule, params, requirement = _metric_to_engine(metric)
-            metrics.append(rule)
-            sources.extend(params)
-            if requirement is not None:
-                requirements.append(requirement)
-        rules = engine.RuleSet(
-            designation=rule_set.designation.code,
-            version=rule_set.version,
-            qualifying_total=rule_set.qualifying_total,  # type: ignore[arg-type]
-            min_metric_points=rule_set.min_metric_points,  # type: ignore[arg-type]
-            metrics=tuple(metrics),
-        )
+        rules, sources, requirements = _rule_set_to_engine(rule_set)
         engine.validate_rule_set(rules)
         in_force.append(
             RuleSetInForce(
