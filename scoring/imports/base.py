@@ -202,6 +202,7 @@ def organizations_of_customers(customer_ids: Iterable[int]) -> set[int]:
         organization_ids.update(
             Association.objects.unscoped()
             .filter(customer_id__in=chunk)
+            .order_by()  # the model's ordering would widen the DISTINCT
             .values_list("organization_id", flat=True)
             .distinct()
         )

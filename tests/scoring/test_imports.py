@@ -89,14 +89,19 @@ def errors_of(result: ImportResult) -> list[tuple[int, str, str]]:
     return [(error.line, error.column, error.value) for error in result.errors]
 
 
-@pytest.fixture
-def customers(db) -> dict[str, Customer]:
+def make_customers() -> dict[str, Customer]:
+    """One customer per platform, and a second M365 tenant."""
     return {
         "m365": CustomerFactory(platform="m365", customer_id=M365_A, name="Northwind"),
         "m365_b": CustomerFactory(platform="m365", customer_id=M365_B, name="Tailspin"),
         "dynamics": CustomerFactory(platform="dynamics", customer_id=DYN_A, name="Litware"),
         "azure": CustomerFactory(platform="azure", customer_id=TPID_A, name="Adventure Works"),
     }
+
+
+@pytest.fixture
+def customers(db) -> dict[str, Customer]:
+    return make_customers()
 
 
 # --- The error report ---------------------------------------------------------------------------
