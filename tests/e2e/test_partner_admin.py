@@ -1,0 +1,67 @@
+"""What a partner admin does in a browser: sign in, read the organization, invite, switch."""
+
+import re
+
+import pytest
+from django.core import mail
+from playwright.sync_api import expect
+
+from portal.demo import seed_demo_portal
+from portal.models import Invitation, Organization
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+
+SCREENSHOT = "/tmp/portal-org-home.png"
+
+
+def test_partner_admin_journey(live_server, page):
+    logins = seed_demo_portal()
+    sakura = Organization.objects.get(slug="sakura-cloud")
+
+    # Sign in with the demo admin's e-mail and password.
+    page.goto(f"{live_server.url}/accounts/login/")
+    page.fill('input[name="login"]', logins.admin_email)
+    page.fill('input[name="password"]', logins.password)
+    page.get_by_role("button", name="Sign In").click()
+
+    # Two organizations: the switcher page; open the Japanese partner.
+    expect(page.get_by_role("heading", name="Your partner organizations")).to_be_visible()
+    page.get_by_role("link", name=re.compile(sakura.name)).click()
+
+    # The organization home shows the facts, the people and their certifications.
+    expect(page).to_have_url(re.compile(r"/orgs/sakura-cloud/$"))
+    expect(page.get_by_text(sakura.partner_id)).to_be_visible()
+    people = page.locator("table.table--people")
+    expect(people.get_by_text("佐藤 健")).to_be_visible()
+    expect(people.locator(".cert-code", has_text="MS-500").first).to_be_visible()
+    expect(people.locator(".badge--ok").first).to_be_visible()
+    page.screenshot(path=SCREENSHOT, full_page=True)
+
+    # Members page: invite someone.
+    page.get_by_role("link", name="Members").click()
+    expect(page.get_by_role("heading", name="Invite someone")).to_be_visible()
+    page.fill('input[name="email"]', "new.engineer@sakura-cloud.example")
+    page.select_option('select[name="role"]', "member")
+    page.get_by_role("button", name="Send invitation").click()
+    expect(page.locator(".message--success")).to_contain_text(
+        "Invitation sent to new.engineer@sakura-cloud.example"
+    )
+    expect(page.get_by_test_id("invitations")).to_contain_text("new.engineer@sakura-cloud.example")
+    assert Invitation.objects.for_org(sakura).filter(email="new.engineer@sakura-cloud.example")
+    assert [m.to for m in mail.outbox] == [["new.engineer@sakura-cloud.example"]]
+
+    # Switch the language to Japanese.
+    page.get_by_role("button", name="日本語").click()
+    expect(page.locator("html")).to_have_attribute("lang", "ja")
+    expect(page.get_by_role("heading", name="メンバーを招待")).to_be_visible()
+    expect(page.get_by_role("button", name="招待を送信")).to_be_visible()
+
+    # Switch to the other organization from the top bar; the language sticks.
+    page.get_by_test_id("org-switcher").locator("summary").click()
+    page.get_by_test_id("org-switcher").get_by_role(
+        "link", name="Contoso Security Partners"
+    ).click()
+    expect(page).to_have_url(re.compile(r"/orgs/contoso-security/$"))
+    expect(page.get_by_role("heading", name="Contoso Security Partners", level=1)).to_be_visible()
+    expect(page.get_by_text("更新日")).to_be_visible()
+    expect(page.locator("table.table--people")).to_contain_text("Emily Carter")
