@@ -38,7 +38,9 @@ def test_every_tenant_unique_constraint_starts_with_organization():
     for model in _tenant_models():
         for constraint in model._meta.constraints:
             if isinstance(constraint, models.UniqueConstraint):
-                first = constraint.fields[0] if constraint.fields else str(constraint.expressions[0])
+                first = (
+                    constraint.fields[0] if constraint.fields else str(constraint.expressions[0])
+                )
                 assert "organization" in first, (model.__name__, constraint.name)
 
 
