@@ -1,0 +1,197 @@
+"""Writes and checks of versioned rule sets: copy as a new version, validate, lock.
+
+A rules change never rewrites history: a rule set that scores have been computed with is locked,
+and staff change the rules by copying it as a new version with a later effective date.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db import models, transaction
+from django.db.models import Max
+from django.utils.translation import gettext as _
+
+from portal.exceptions import ApplicationError
+from portal.models import User
+from scoring import engine
+from scoring.models import (
+    AssociationType,
+    CertificationGroup,
+    Designation,
+    MetricRule,
+    MetricSource,
+    RuleSet,
+    ScoreSnapshot,
+)
+from scoring.selectors import rule_set_to_engine
+
+
+def _audit(instance: models.Model, *, actor: User | None, reason: str) -> None:
+    """Tell django-simple-history who made this change and why (read when the row is saved)."""
+    if actor is not None:
+        instance._history_user = actor  # type: ignore[attr-defined]  # simple-history's hook
+    instance._change_reason = reason  # type: ignore[attr-defined]  # simple-history's hook
+
+
+def _rule_set_with_rules(rule_set: RuleSet) -> RuleSet:
+    """The rule set as stored, with its metrics, sources and groups in one round of queries."""
+    return (
+        RuleSet.objects.select_related("designation")
+        .prefetch_related(
+            models.Prefetch(
+                "metrics",
+                queryset=MetricRule.objects.order_by("id").prefetch_related(
+                    models.Prefetch(
+                        "sources",
+                        queryset=MetricSource.objects.order_by("id").prefetch_related("workloads"),
+                    ),
+                    models.Prefetch(
+                        "certification_groups",
+                        queryset=CertificationGroup.objects.order_by("id").prefetch_related(
+                            "certifications"
+                        ),
+                    ),
+                ),
+            )
+        )
+        .get(pk=rule_set.pk)
+    )
+
+
+def rule_set_is_locked(*, rule_set: RuleSet) -> bool:
+    """A rule set is locked once any score snapshot was computed with it."""
+    # Snapshots of every organization count: a deliberate cross-tenant read.
+    return ScoreSnapshot.objects.unscoped().filter(rule_set=rule_set).exists()
+
+
+@transaction.atomic
+def rule_set_new_version(
+    *, rule_set: RuleSet, effective_from: date, actor: User | None = None
+) -> RuleSet:
+    """Copy a rule set with all its rules as the designation's next version, in force from a
+    date later than every existing version's."""
+    # Serialise concurrent copies for one designation so two cannot take the same version.
+    Designation.objects.select_for_update().get(pk=rule_set.designation_id)
+    latest = RuleSet.objects.filter(designation_id=rule_set.designation_id).aggregate(
+        version=Max("version"), effective_from=Max("effective_from")
+    )
+    if effective_from <= latest["effective_from"]:
+        raise ApplicationError(
+            _(
+                "The new version must take effect after %(latest)s, the effective date of the "
+                "designation's latest version; got %(date)s."
+            )
+            % {"latest": latest["effective_from"].isoformat(), "date": effective_from.isoformat()},
+            extra={"field": "effective_from"},
+        )
+
+    source = _rule_set_with_rules(rule_set)
+    reason = f"copied from v{source.version}"
+    copy = RuleSet(
+        designation_id=source.designation_id,
+        version=latest["version"] + 1,
+        effective_from=effective_from,
+        qualifying_total=source.qualifying_total,
+        min_metric_points=source.min_metric_points,
+        notes=source.notes,
+    )
+    _audit(copy, actor=actor, reason=reason)
+    copy.save()
+    for metric in source.metrics.all():
+        metric_copy = MetricRule(
+            rule_set=copy,
+            code=metric.code,
+            max_points=metric.max_points,
+            target=metric.target,
+            scaling=metric.scaling,
+            unit_label=metric.unit_label,
+        )
+        _audit(metric_copy, actor=actor, reason=reason)
+        metric_copy.save()
+        for metric_source in metric.sources.all():
+            source_copy = MetricSource(
+                metric=metric_copy,
+                platform=metric_source.platform,
+                attributions=list(metric_source.attributions),
+                measure=metric_source.measure,
+                seat_threshold=metric_source.seat_threshold,
+                usage_threshold=metric_source.usage_threshold,
+                target=metric_source.target,
+                production_only=metric_source.production_only,
+                label=metric_source.label,
+                unit=metric_source.unit,
+            )
+            _audit(source_copy, actor=actor, reason=reason)
+            source_copy.save()
+            source_copy.workloads.set(metric_source.workloads.all())
+        for group in metric.certification_groups.all():
+            group_copy = CertificationGroup(metric=metric_copy, mode=group.mode)
+            _audit(group_copy, actor=actor, reason=reason)
+            group_copy.save()
+            group_copy.certifications.set(group.certifications.all())
+    return copy
+
+
+def _stored_problems(rule_set: RuleSet) -> list[str]:
+    """What the engine cannot see: attributions, empty certification groups, mixed metrics."""
+    problems: list[str] = []
+    known_attributions = set(AssociationType.values)
+    for metric in rule_set.metrics.all():
+        groups = list(metric.certification_groups.all())
+        sources = list(metric.sources.all())
+        for group in groups:
+            if not group.certifications.all():
+                problems.append(
+                    _("metric %(metric)r: a certification group (%(mode)s) has no certifications")
+                    % {"metric": metric.code, "mode": group.get_mode_display()}
+                )
+        if groups and sources:
+            # With groups the metric counts people; its data sources would be silently ignored.
+            problems.append(
+                _("metric %(metric)r: has both certification groups and data sources; use one")
+                % {"metric": metric.code}
+            )
+        for source in sources:
+            attributions = source.attributions
+            if (
+                not isinstance(attributions, list)
+                or not attributions
+                or not set(attributions) <= known_attributions
+            ):
+                problems.append(
+                    _(
+                        "metric %(metric)r source %(platform)r: attributions must be a non-empty "
+                        "list of %(known)s, got %(value)s"
+                    )
+                    % {
+                        "metric": metric.code,
+                        "platform": source.platform,
+                        "known": sorted(known_attributions),
+                        "value": attributions,
+                    }
+                )
+    return problems
+
+
+def rule_set_validate(*, rule_set: RuleSet) -> None:
+    """A stored rule set can score only when its points sum to the maximum, every target is
+    positive and every metric has a source; raise ApplicationError listing every problem."""
+    stored = _rule_set_with_rules(rule_set)
+    problems = _stored_problems(stored)
+    try:
+        engine.validate_rule_set(rule_set_to_engine(rule_set=stored))
+    except ValueError as error:  # engine.RuleSetError, or a number the engine refuses
+        text = str(error)
+        # The engine names the rule set itself; the message below already does.
+        prefix = f"rule set {stored.designation.code!r} v{stored.version}: "
+        if text.startswith(prefix):
+            problems.extend(text.removeprefix(prefix).split("; "))
+        else:
+            problems.append(text)
+    if problems:
+        raise ApplicationError(
+            _("Rule set %(rule_set)s is not valid: %(problems)s.")
+            % {"rule_set": str(stored), "problems": "; ".join(problems)},
+            extra={"problems": problems},
+        )
