@@ -46,8 +46,12 @@ def _validate_role(role: str) -> str:
 
 
 def _send_invitation_mail(*, invitation_id: int, accept_url: str, language: str) -> None:
-    invitation = Invitation.objects.unscoped().select_related("organization", "invited_by")
-    invitation = invitation.get(pk=invitation_id)
+    # Runs after commit, outside any request's organization: look the row up by its id.
+    invitation = (
+        Invitation.objects.unscoped()
+        .select_related("organization", "invited_by")
+        .get(pk=invitation_id)
+    )
     with translation.override(language):
         context = {
             "invitation": invitation,

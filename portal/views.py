@@ -1,7 +1,8 @@
 """Server-rendered pages: the switcher, organization home, members and invitation acceptance.
 
 Organization pages resolve `/orgs/<slug>/` in one place, `org_member_required`: a non-member
-(or an unknown slug) gets 404, so another organization's existence never leaks.
+(or an unknown slug) gets 404, so another organization's existence never leaks. The view then
+receives the caller's `membership` (with its organization) instead of the slug.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ View = Callable[..., HttpResponse]
 
 
 def org_member_required(view: View) -> View:
-    """Resolve `slug` to an organization the user belongs to; 404 for everyone else."""
+    """Resolve `slug` to the user's membership of that organization; 404 for everyone else."""
 
     @wraps(view)
     @login_required
@@ -57,9 +58,7 @@ def org_member_required(view: View) -> View:
         membership = membership_get_for_slug(user=request.user, slug=slug)
         if membership is None:
             raise Http404(_("No such partner organization."))
-        request.organization = membership.organization  # type: ignore[attr-defined]  # set for templates and the admin check
-        request.membership = membership  # type: ignore[attr-defined]  # as above
-        return view(request, *args, **kwargs)
+        return view(request, *args, membership=membership, **kwargs)
 
     return wrapper
 
@@ -68,10 +67,12 @@ def org_admin_required(view: View) -> View:
     """Only the organization's admins; members get 403. Use inside `org_member_required`."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.membership.is_admin:  # type: ignore[attr-defined]  # set by org_member_required
+    def wrapper(
+        request: HttpRequest, *args: Any, membership: Membership, **kwargs: Any
+    ) -> HttpResponse:
+        if not membership.is_admin:
             raise PermissionDenied(_("Only an admin of the partner organization can do this."))
-        return view(request, *args, **kwargs)
+        return view(request, *args, membership=membership, **kwargs)
 
     return wrapper
 
@@ -86,12 +87,12 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @org_member_required
-def organization_home(request: HttpRequest) -> HttpResponse:
-    organization = request.organization  # type: ignore[attr-defined]  # set by org_member_required
+def organization_home(request: HttpRequest, *, membership: Membership) -> HttpResponse:
+    organization = membership.organization
     people = list(person_list(organization=organization))
     context = {
         "organization": organization,
-        "membership": request.membership,  # type: ignore[attr-defined]  # as above
+        "membership": membership,
         "legacy_competencies": list(legacy_competency_list(organization=organization)),
         "people": people,
         "certification_count": sum(len(p.certifications.all()) for p in people),
@@ -103,10 +104,13 @@ def organization_home(request: HttpRequest) -> HttpResponse:
 
 
 def _members_page(
-    request: HttpRequest, *, invite_form: InvitationForm | None = None, status: int = 200
+    request: HttpRequest,
+    *,
+    membership: Membership,
+    invite_form: InvitationForm | None = None,
+    status: int = 200,
 ) -> HttpResponse:
-    organization = request.organization  # type: ignore[attr-defined]  # set by org_member_required
-    membership = request.membership  # type: ignore[attr-defined]  # as above
+    organization = membership.organization
     context = {
         "organization": organization,
         "membership": membership,
@@ -121,18 +125,18 @@ def _members_page(
 
 
 @org_member_required
-def members(request: HttpRequest) -> HttpResponse:
-    return _members_page(request)
+def members(request: HttpRequest, *, membership: Membership) -> HttpResponse:
+    return _members_page(request, membership=membership)
 
 
 @org_member_required
 @org_admin_required
 @require_POST
-def member_invite(request: HttpRequest) -> HttpResponse:
-    organization = request.organization  # type: ignore[attr-defined]  # set by org_member_required
+def member_invite(request: HttpRequest, *, membership: Membership) -> HttpResponse:
+    organization = membership.organization
     form = InvitationForm(request.POST)
     if not form.is_valid():
-        return _members_page(request, invite_form=form, status=400)
+        return _members_page(request, membership=membership, invite_form=form, status=400)
     try:
         invitation = invitation_create(
             organization=organization,
@@ -143,7 +147,7 @@ def member_invite(request: HttpRequest) -> HttpResponse:
         )
     except ApplicationError as error:
         messages.error(request, error.message)
-        return _members_page(request, invite_form=form, status=400)
+        return _members_page(request, membership=membership, invite_form=form, status=400)
     messages.success(
         request,
         _("Invitation sent to %(email)s as %(role)s.")
@@ -155,12 +159,14 @@ def member_invite(request: HttpRequest) -> HttpResponse:
 @org_member_required
 @org_admin_required
 @require_POST
-def member_change_role(request: HttpRequest, membership_id: int) -> HttpResponse:
-    organization = request.organization  # type: ignore[attr-defined]  # set by org_member_required
+def member_change_role(
+    request: HttpRequest, membership_id: int, *, membership: Membership
+) -> HttpResponse:
+    organization = membership.organization
     form = MembershipRoleForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose a valid role."))
-        return _members_page(request, status=400)
+        return _members_page(request, membership=membership, status=400)
     try:
         changed = membership_change_role(
             organization=organization,
@@ -170,7 +176,7 @@ def member_change_role(request: HttpRequest, membership_id: int) -> HttpResponse
         )
     except ApplicationError as error:
         messages.error(request, error.message)
-        return _members_page(request, status=400)
+        return _members_page(request, membership=membership, status=400)
     messages.success(
         request,
         _("%(email)s is now %(role)s.")
@@ -182,17 +188,19 @@ def member_change_role(request: HttpRequest, membership_id: int) -> HttpResponse
 @org_member_required
 @org_admin_required
 @require_POST
-def member_remove(request: HttpRequest, membership_id: int) -> HttpResponse:
-    organization = request.organization  # type: ignore[attr-defined]  # set by org_member_required
+def member_remove(
+    request: HttpRequest, membership_id: int, *, membership: Membership
+) -> HttpResponse:
+    organization = membership.organization
     try:
         membership_remove(
             organization=organization, actor=request.user, membership_id=membership_id
         )
     except ApplicationError as error:
         messages.error(request, error.message)
-        return _members_page(request, status=400)
+        return _members_page(request, membership=membership, status=400)
     messages.success(request, _("The member has been removed."))
-    if membership_id == request.membership.pk:  # type: ignore[attr-defined]  # as above
+    if membership_id == membership.pk:
         return redirect("home")
     return redirect("org_members", slug=organization.slug)
 
@@ -200,15 +208,17 @@ def member_remove(request: HttpRequest, membership_id: int) -> HttpResponse:
 @org_member_required
 @org_admin_required
 @require_POST
-def member_invitation_revoke(request: HttpRequest, invitation_id: int) -> HttpResponse:
-    organization = request.organization  # type: ignore[attr-defined]  # set by org_member_required
+def member_invitation_revoke(
+    request: HttpRequest, invitation_id: int, *, membership: Membership
+) -> HttpResponse:
+    organization = membership.organization
     try:
         invitation = invitation_revoke(
             organization=organization, actor=request.user, invitation_id=invitation_id
         )
     except ApplicationError as error:
         messages.error(request, error.message)
-        return _members_page(request, status=400)
+        return _members_page(request, membership=membership, status=400)
     messages.success(
         request, _("The invitation to %(email)s has been revoked.") % {"email": invitation.email}
     )
