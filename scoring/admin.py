@@ -64,7 +64,7 @@ def _is_locked(rule_set: RuleSet) -> bool:
     """Locked state, read once per object (the admin asks for permissions many times a page)."""
     if not hasattr(rule_set, "has_snapshots"):
         rule_set.has_snapshots = rule_set_is_locked(rule_set=rule_set)  # type: ignore[attr-defined]  # cached on the instance
-    return bool(rule_set.has_snapshots)  # type: ignore[attr-defined]
+    return bool(rule_set.has_snapshots)  # type: ignore[attr-defined]  # set just above
 
 
 class RuleSetGuardMixin:
@@ -114,16 +114,19 @@ class RuleSetGuardMixin:
             setattr(request, _REJECTION_ATTRIBUTE, rejection.message)
             return super().changeform_view(request, object_id, form_url, extra_context)  # type: ignore[misc]  # mixin
 
-    def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any):  # type: ignore[no-untyped-def]  # Django admin hook
+    def get_form(
+        self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any
+    ) -> Any:
         form_class = super().get_form(request, obj, change, **kwargs)  # type: ignore[misc]  # mixin
         rejection = getattr(request, _REJECTION_ATTRIBUTE, None)
         if rejection is None:
             return form_class
+        reason = str(rejection)
 
         class RejectedForm(form_class):  # type: ignore[misc, valid-type]  # dynamic form class
             def clean(self) -> dict[str, Any]:
                 super().clean()
-                raise ValidationError(rejection)
+                raise ValidationError(reason)
 
         return RejectedForm
 
@@ -205,10 +208,10 @@ class MetricRuleInline(admin.TabularInline):
     def has_add_permission(self, request: HttpRequest, obj: RuleSet | None) -> bool:  # type: ignore[override]  # Django passes the parent
         return not self._locked(obj) and super().has_add_permission(request, obj)
 
-    def has_change_permission(self, request: HttpRequest, obj: RuleSet | None = None) -> bool:  # type: ignore[override]
+    def has_change_permission(self, request: HttpRequest, obj: RuleSet | None = None) -> bool:
         return not self._locked(obj) and super().has_change_permission(request, obj)
 
-    def has_delete_permission(self, request: HttpRequest, obj: RuleSet | None = None) -> bool:  # type: ignore[override]
+    def has_delete_permission(self, request: HttpRequest, obj: RuleSet | None = None) -> bool:
         return not self._locked(obj) and super().has_delete_permission(request, obj)
 
 
@@ -282,9 +285,7 @@ class RuleSetAdmin(RuleSetGuardMixin, SimpleHistoryAdmin):
     def locked(self, rule_set: RuleSet) -> bool:
         return _is_locked(rule_set)
 
-    def render_change_form(  # type: ignore[no-untyped-def]  # Django admin hook
-        self, request, context, add=False, change=False, form_url="", obj=None
-    ):
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None and self.has_add_permission(request):
             context["new_version_url"] = reverse("admin:scoring_ruleset_new_version", args=[obj.pk])
         if obj is not None and request.method == "GET" and _is_locked(obj):
@@ -298,7 +299,7 @@ class RuleSetAdmin(RuleSetGuardMixin, SimpleHistoryAdmin):
             )
         return super().render_change_form(request, context, add, change, form_url, obj)
 
-    def get_urls(self):  # type: ignore[no-untyped-def]  # Django admin hook
+    def get_urls(self):
         new_version = path(
             "<path:object_id>/new-version/",
             self.admin_site.admin_view(self.new_version_view),
@@ -378,10 +379,10 @@ class MetricPartInline(admin.StackedInline):
     def has_add_permission(self, request: HttpRequest, obj: MetricRule | None) -> bool:  # type: ignore[override]  # Django passes the parent
         return not self._locked(obj) and super().has_add_permission(request, obj)
 
-    def has_change_permission(self, request: HttpRequest, obj: MetricRule | None = None) -> bool:  # type: ignore[override]
+    def has_change_permission(self, request: HttpRequest, obj: MetricRule | None = None) -> bool:
         return not self._locked(obj) and super().has_change_permission(request, obj)
 
-    def has_delete_permission(self, request: HttpRequest, obj: MetricRule | None = None) -> bool:  # type: ignore[override]
+    def has_delete_permission(self, request: HttpRequest, obj: MetricRule | None = None) -> bool:
         return not self._locked(obj) and super().has_delete_permission(request, obj)
 
 
@@ -465,7 +466,7 @@ class AssociationAdmin(SimpleHistoryAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Association]:
         # Staff see every organization's associations: a deliberate cross-tenant read.
-        return super().get_queryset(request).unscoped()  # type: ignore[attr-defined]  # TenantQuerySet
+        return super().get_queryset(request).unscoped()
 
     def save_model(self, request: HttpRequest, obj: Association, form: Any, change: bool) -> None:
         organization_ids = {obj.organization_id}
