@@ -58,6 +58,10 @@ _INTEGER = re.compile(r"-?[0-9]+")
 _GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 _TPID = re.compile(r"[0-9]{1,20}")
 
+# Plain strings: enum look-ups cost more than the parsing itself on a million rows.
+PLATFORMS = frozenset(Platform.values)
+AZURE = Platform.AZURE.value
+
 # Usage.value is Decimal(16, 2): at most 14 digits before the point.
 MAX_VALUE = Decimal("99999999999999.99")
 
@@ -137,14 +141,16 @@ def parse_country(raw: str) -> str:
 def parse_platform(raw: str) -> str:
     """The platform is m365, azure or dynamics."""
     platform = raw.lower()
-    if platform not in Platform.values:
+    if platform not in PLATFORMS:
         raise FieldError("unknown platform (m365, azure or dynamics)")
     return platform
 
 
+@lru_cache(maxsize=65536)
 def parse_customer_id(raw: str, *, platform: str) -> str:
     """M365/Dynamics customers are tenant GUIDs (stored lower-case); Azure customers are TPIDs."""
-    if platform == Platform.AZURE:
+    # Cached: a usage file names each customer on dozens of rows.
+    if platform == AZURE:
         if not _TPID.fullmatch(raw):
             raise FieldError("not a TPID (the numeric id of an Azure customer)")
         # One spelling per customer: "0042" and "42" are the same TPID.

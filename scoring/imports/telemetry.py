@@ -38,9 +38,9 @@ from scoring.models import Association, AssociationType, Customer, Platform
 
 # Which attribution applies to which platform's customers (program.md §3).
 ASSOCIATION_PLATFORMS: dict[str, tuple[str, ...]] = {
-    AssociationType.PAL: (Platform.AZURE,),
-    AssociationType.CPOR: (Platform.M365, Platform.DYNAMICS),
-    AssociationType.DPOR: (Platform.DYNAMICS,),
+    AssociationType.PAL.value: (Platform.AZURE.value,),
+    AssociationType.CPOR.value: (Platform.M365.value, Platform.DYNAMICS.value),
+    AssociationType.DPOR.value: (Platform.DYNAMICS.value,),
 }
 
 
@@ -152,7 +152,7 @@ class AssociationImporter(KindImporter[AssociationRow]):
 
     def _parse_type(self, raw: str) -> str:
         kind = raw.upper()
-        if kind not in AssociationType.values:
+        if kind not in ASSOCIATION_PLATFORMS:
             raise FieldError("unknown association type (CPOR, PAL or DPOR)")
         return kind
 

@@ -48,20 +48,20 @@ class MeasureRule:
     parse_value: Callable[[str], Decimal]
 
     def workload_hint(self) -> str:
-        if self.workload_kind == Workload.Kind.AREA:
+        if self.workload_kind == AREA:
             return "an Azure solution area such as security"
         return "a product code such as MDE"
 
 
 # data-formats.md, "Measures in usage".
+M365, AZURE, DYNAMICS = Platform.M365.value, Platform.AZURE.value, Platform.DYNAMICS.value
+PRODUCT, AREA = Workload.Kind.PRODUCT.value, Workload.Kind.AREA.value
 MEASURES: dict[str, MeasureRule] = {
-    Measure.PAID_SEATS: MeasureRule((Platform.M365, Platform.DYNAMICS), None, parse_count),
-    Measure.PROTECTED_USERS: MeasureRule((Platform.M365,), Workload.Kind.PRODUCT, parse_count),
-    Measure.ACTIVE_USERS: MeasureRule(
-        (Platform.M365, Platform.DYNAMICS), Workload.Kind.PRODUCT, parse_count
-    ),
-    Measure.ACR_USD: MeasureRule((Platform.AZURE,), Workload.Kind.AREA, parse_money),
-    Measure.REVENUE_USD: MeasureRule((Platform.DYNAMICS,), Workload.Kind.PRODUCT, parse_money),
+    Measure.PAID_SEATS.value: MeasureRule((M365, DYNAMICS), None, parse_count),
+    Measure.PROTECTED_USERS.value: MeasureRule((M365,), PRODUCT, parse_count),
+    Measure.ACTIVE_USERS.value: MeasureRule((M365, DYNAMICS), PRODUCT, parse_count),
+    Measure.ACR_USD.value: MeasureRule((AZURE,), AREA, parse_money),
+    Measure.REVENUE_USD.value: MeasureRule((DYNAMICS,), PRODUCT, parse_money),
 }
 MEASURE_INDEX = {measure: index for index, measure in enumerate(MEASURES)}
 UNKNOWN_MEASURE = f"unknown measure ({', '.join(MEASURES)})"
@@ -166,31 +166,36 @@ class UsageImporter(KindImporter[UsageRow]):
         return self._write_compared(rows)
 
     def _write_compared(self, rows: list[UsageRow]) -> Counts:
-        """Any database: read the chunk's stored values, then upsert only new and changed rows."""
-        stored: dict[tuple[int, str, str, date], Decimal] = {}
+        """Any database: read the chunk's stored values, insert the new rows, update the changed.
+
+        Plain INSERT and UPDATE by id, so this path needs no unique index to arbitrate on.
+        """
+        stored: dict[tuple[int, str, str, date], tuple[int, Decimal]] = {}
         months = {row.month for row in rows}
         for customers in chunked(sorted({row.customer_pk for row in rows})):
             # A superset of the chunk's keys (its customers × its months), compared below.
-            for customer_pk, measure, workload, month, value in Usage.objects.filter(
+            for pk, customer_pk, measure, workload, month, value in Usage.objects.filter(
                 customer_id__in=customers, month__in=months
-            ).values_list("customer_id", "measure", "workload", "month", "value"):
-                stored[(customer_pk, measure, workload, month)] = value
-        counts = Counts()
-        pending = []
+            ).values_list("id", "customer_id", "measure", "workload", "month", "value"):
+                stored[(customer_pk, measure, workload, month)] = (pk, value)
+        inserts = []
+        updates = []
         for row in rows:
             before = stored.get((row.customer_pk, row.measure, row.workload, row.month))
             if before is None:
-                counts.created += 1
-            elif before != row.value:
-                counts.updated += 1
-            else:
-                counts.unchanged += 1
-                continue
-            pending.append((row.customer_pk, row.measure, row.workload, row.month, row.value))
-        if pending:
-            with connection.cursor() as cursor:
-                cursor.executemany(_upsert_sql(), pending)
-        return counts
+                inserts.append((row.customer_pk, row.measure, row.workload, row.month, row.value))
+            elif before[1] != row.value:
+                updates.append((row.value, before[0]))
+        table, key = _columns()
+        value = connection.ops.quote_name(Usage._meta.get_field("value").column)
+        with connection.cursor() as cursor:
+            if inserts:
+                sql = f"INSERT INTO {table} ({key}, {value}) VALUES (%s, %s, %s, %s, %s)"
+                cursor.executemany(sql, inserts)
+            if updates:
+                pk = connection.ops.quote_name(Usage._meta.pk.column)
+                cursor.executemany(f"UPDATE {table} SET {value} = %s WHERE {pk} = %s", updates)
+        return Counts(len(inserts), len(updates), len(rows) - len(inserts) - len(updates))
 
     def _write_copy(self, rows: list[UsageRow]) -> Counts:
         """PostgreSQL: COPY the chunk into a staging table, then one INSERT … ON CONFLICT."""
@@ -229,15 +234,6 @@ def _columns() -> tuple[str, str]:
         for name in ("customer", "measure", "workload", "month")
     )
     return table, names
-
-
-def _upsert_sql() -> str:
-    table, key = _columns()
-    value = connection.ops.quote_name(Usage._meta.get_field("value").column)
-    return (
-        f"INSERT INTO {table} ({key}, {value}) VALUES (%s, %s, %s, %s, %s)"
-        f" ON CONFLICT ({key}) DO UPDATE SET {value} = excluded.{value}"
-    )
 
 
 def _merge_sql() -> str:
