@@ -93,71 +93,109 @@ def _number(value: object) -> Decimal:
 
 
 class _ChunkQueries:
-    """Builds and runs the per-source statements for one chunk of organizations."""
+    """Builds and runs the per-source statements for one chunk of organizations.
+
+    Every statement starts from `pairs`: one row per (organization, customer) attributed by the
+    source's association types, with the single association's range inline (the common case)
+    and, for customers associated in the current month, the baseline month index `b_idx`.
+    Usage rows join `pairs` once each, so nothing is counted twice when several associations
+    cover the same customer; those rare customers check coverage month by month (EXISTS).
+    """
 
     def __init__(self, organization_ids: Sequence[int], as_of: date) -> None:
         self.organization_ids = list(organization_ids)
         self.months = window_months(as_of)
 
-    def _with_months(self, sql: _Sql) -> None:
+    def _start(self, sql: _Sql, source: SourceParams, measures: Sequence[str]) -> None:
+        """WITH months(idx, m), pairs(org, cust, n, s, e, wl, b_idx) — ends with a comma."""
         rows = ", ".join(["(%s, %s)"] * WINDOW_MONTHS)
         params: list[object] = []
         for idx, month in enumerate(self.months):
             params.extend([idx, month])
         sql.add(f"WITH months(idx, m) AS (VALUES {rows}),", *params)
-
-    def _association_filter(self, sql: _Sql, source: SourceParams, alias: str = "a") -> None:
-        sql.in_list(f"{alias}.organization_id", self.organization_ids)
-        sql.add("AND c.platform = %s", source.platform)
-        sql.add("AND ").in_list(f"{alias}.type", source.attributions)
-        sql.add(f"AND NOT ({alias}.type = 'PAL' AND o.country = 'CN')")
-        if source.production_only:
-            sql.add("AND c.production = %s", True)
-
-    def _attributed(self, sql: _Sql, name: str, source: SourceParams, measure: str) -> None:
-        """CTE `name`(org, cust, wl, idx, v): figures attributed to each organization by month."""
-        workloads = ("",) if measure in TENANT_MEASURES else source.workloads
-        sql.add(f"""{name} AS (
-            SELECT a.organization_id AS org, u.customer_id AS cust, u.workload AS wl,
-                   mo.idx AS idx, MAX(u.value) AS v
-            FROM scoring_association a
-            JOIN portal_organization o ON o.id = a.organization_id
-            JOIN scoring_customer c ON c.id = a.customer_id
-            JOIN scoring_usage u ON u.customer_id = a.customer_id
-            JOIN months mo ON mo.m = u.month
-            WHERE""")
-        self._association_filter(sql, source)
-        sql.add("AND u.measure = %s AND ", measure).in_list("u.workload", workloads)
-        sql.add("""AND (a.workload = '' OR a.workload = u.workload OR u.workload = '')
-            AND a.start_month <= u.month AND (a.end_month IS NULL OR a.end_month >= u.month)
-            GROUP BY a.organization_id, u.customer_id, u.workload, mo.idx
-        ),""")
-
-    def _base(self, sql: _Sql, source: SourceParams) -> None:
-        """CTE base(org, cust, b_idx): customers associated now, with their baseline month."""
         now, year_ago = self.months[NOW], self.months[YEAR_AGO]
-        sql.add("""first_starts AS (
-            SELECT a.organization_id AS org, a.customer_id AS cust,
-                   MIN(a.start_month) AS first_start
+        sql.add(
+            """pairs0 AS (
+            SELECT a.organization_id AS org, a.customer_id AS cust, COUNT(*) AS n,
+                   MIN(a.start_month) AS s, MAX(a.end_month) AS e, MAX(a.workload) AS wl,
+                   MIN(CASE WHEN a.start_month <= %s AND (a.end_month IS NULL OR a.end_month >= %s)
+                            THEN a.start_month END) AS now_start
             FROM scoring_association a
             JOIN portal_organization o ON o.id = a.organization_id
-            JOIN scoring_customer c ON c.id = a.customer_id
-            WHERE""")
-        self._association_filter(sql, source)
-        if source.measure not in TENANT_MEASURES:
-            # A workload association makes the customer part of the base for that workload only.
+            WHERE""",
+            now,
+            now,
+        )
+        self._association_filter(sql, source, "a")
+        if not set(measures) <= TENANT_MEASURES:
+            # A workload association attributes that workload (and the tenant's own figures).
             sql.add("AND (a.workload = '' OR ").in_list("a.workload", source.workloads).add(")")
-        sql.add("AND a.start_month <= %s AND (a.end_month IS NULL OR a.end_month >= %s)", now, now)
         sql.add("GROUP BY a.organization_id, a.customer_id),")
         sql.add(
-            """base AS (
-            SELECT f.org, f.cust,
-                   CASE WHEN f.first_start <= %s THEN %s ELSE ms.idx END AS b_idx
-            FROM first_starts f LEFT JOIN months ms ON ms.m = f.first_start
-        )""",
+            """pairs AS (
+            SELECT p.org, p.cust, p.n, p.s, p.e, p.wl,
+                   CASE WHEN p.now_start IS NULL THEN NULL
+                        WHEN p.now_start <= %s THEN %s ELSE ms.idx END AS b_idx,
+                   CASE WHEN p.now_start IS NULL THEN NULL
+                        WHEN p.now_start <= %s THEN %s ELSE p.now_start END AS b_month
+            FROM pairs0 p LEFT JOIN months ms ON ms.m = p.now_start
+        ),""",
             year_ago,
             YEAR_AGO,
+            year_ago,
+            year_ago,
         )
+
+    def _association_filter(self, sql: _Sql, source: SourceParams, alias: str) -> None:
+        sql.in_list(f"{alias}.organization_id", self.organization_ids)
+        sql.add("AND ").in_list(f"{alias}.type", source.attributions)
+        sql.add(f"AND NOT ({alias}.type = 'PAL' AND o.country = 'CN')")
+        # A correlated look-up: the customer table is global and large, the chunk's few.
+        sql.add(
+            f"AND EXISTS (SELECT 1 FROM scoring_customer c WHERE c.id = {alias}.customer_id"
+            " AND c.platform = %s",
+            source.platform,
+        )
+        if source.production_only:
+            sql.add("AND c.production = %s", True)
+        sql.add(")")
+
+    def _attributed(
+        self,
+        sql: _Sql,
+        source: SourceParams,
+        measures: Sequence[str],
+        months_filter: str = "",
+        *filter_params: object,
+    ) -> None:
+        """CTE t(org, cust, ms, wl, m, idx, v, b_idx): usage attributed to each organization.
+
+        `months_filter` compares `u.month` with dates (`p.b_month`, parameters) only: an index
+        comparison there would let the planner cross-join months with pairs.
+        """
+        workloads = ("", *source.workloads) if set(measures) - TENANT_MEASURES else ("",)
+        sql.add("""t AS (
+            SELECT p.org, p.cust, u.measure AS ms, u.workload AS wl, u.month AS m, mo.idx,
+                   u.value AS v, p.b_idx
+            FROM pairs p
+            JOIN scoring_usage u ON u.customer_id = p.cust
+            JOIN months mo ON mo.m = u.month
+            WHERE""")
+        sql.in_list("u.measure", measures).add("AND ").in_list("u.workload", workloads)
+        sql.add("AND u.month >= %s AND u.month <= %s", self.months[0], self.months[NOW])
+        if months_filter:
+            sql.add(f"AND {months_filter}", *filter_params)
+        sql.add("""AND CASE WHEN p.n = 1 THEN
+                    u.month >= p.s AND (p.e IS NULL OR u.month <= p.e)
+                    AND (p.wl = '' OR p.wl = u.workload OR u.workload = '')
+                ELSE EXISTS (
+                    SELECT 1 FROM scoring_association a2
+                    WHERE a2.organization_id = p.org AND a2.customer_id = p.cust
+                      AND a2.start_month <= u.month
+                      AND (a2.end_month IS NULL OR a2.end_month >= u.month)
+                      AND (a2.workload = '' OR a2.workload = u.workload OR u.workload = '')
+                      AND""")
+        sql.in_list("a2.type", source.attributions).add(") END)")
 
     def _run(self, sql: _Sql) -> dict[int, Decimal]:
         with connection.cursor() as cursor:
@@ -168,10 +206,10 @@ class _ChunkQueries:
         """Tenants going 0 → ≥ S paid seats (adds) minus ≥ S → 0 (losses), trailing 12 months."""
         seats = Decimal(source.seat_threshold or 0)
         sql = _Sql()
-        self._with_months(sql)
-        self._attributed(sql, "t", source, Measure.PAID_SEATS)
-        sql.add("""ev AS (
-            SELECT org, cust, idx, v,
+        self._start(sql, source, [Measure.PAID_SEATS])
+        self._attributed(sql, source, [Measure.PAID_SEATS], "u.month >= %s", self.months[YEAR_AGO])
+        sql.add(""", ev AS (
+            SELECT org, idx, v,
                    LAG(idx) OVER w AS pidx, LAG(v) OVER w AS pv,
                    LEAD(idx) OVER w AS nidx, LEAD(v) OVER w AS nv
             FROM t WINDOW w AS (PARTITION BY org, cust ORDER BY idx)
@@ -180,12 +218,11 @@ class _ChunkQueries:
             """SELECT org,
                 SUM(CASE WHEN idx > %s AND v >= CAST(%s AS NUMERIC)
                          AND (pidx IS NULL OR pidx <> idx - 1 OR pv = 0) THEN 1 ELSE 0 END)
-              - SUM(CASE WHEN idx >= %s AND idx < %s AND v >= CAST(%s AS NUMERIC)
+              - SUM(CASE WHEN idx < %s AND v >= CAST(%s AS NUMERIC)
                          AND (nidx IS NULL OR nidx <> idx + 1 OR nv = 0) THEN 1 ELSE 0 END)
             FROM ev GROUP BY org""",
             YEAR_AGO,
             seats,
-            YEAR_AGO,
             NOW,
             seats,
         )
@@ -195,10 +232,10 @@ class _ChunkQueries:
         """Customers averaging ≥ A a month over the trailing 12 months, now minus a year ago."""
         yearly = (source.usage_threshold or Decimal(0)) * 12
         sql = _Sql()
-        self._with_months(sql)
-        self._attributed(sql, "t", source, source.measure)
+        self._start(sql, source, [source.measure])
+        self._attributed(sql, source, [source.measure])
         sql.add(
-            """per AS (
+            """, per AS (
             SELECT org, cust,
                    SUM(CASE WHEN idx > %s THEN v ELSE 0 END) AS now_sum,
                    SUM(CASE WHEN idx <= %s THEN v ELSE 0 END) AS before_sum
@@ -220,48 +257,58 @@ class _ChunkQueries:
     def growth(self, source: SourceParams) -> dict[int, Decimal]:
         """Σ over customers associated now of (value now − value at their baseline month)."""
         sql = _Sql()
-        self._with_months(sql)
-        self._attributed(sql, "t", source, source.measure)
-        self._base(sql, source)
+        self._start(sql, source, [source.measure])
+        self._attributed(
+            sql, source, [source.measure], "(u.month = %s OR u.month = p.b_month)", self.months[NOW]
+        )
         sql.add(
-            """SELECT b.org,
-                SUM(CASE WHEN t.idx = %s THEN t.v ELSE 0 END)
-              - SUM(CASE WHEN t.idx = b.b_idx THEN t.v ELSE 0 END)
-            FROM base b JOIN t ON t.org = b.org AND t.cust = b.cust
-            GROUP BY b.org""",
+            """SELECT org,
+                SUM(CASE WHEN idx = %s THEN v ELSE 0 END)
+              - SUM(CASE WHEN idx = b_idx THEN v ELSE 0 END)
+            FROM t GROUP BY org""",
             NOW,
         )
         return self._run(sql)
 
     def share_deployments(self, source: SourceParams) -> dict[int, Decimal]:
-        """Tenants ≥ floor seats now where one workload's users/seats crossed the threshold."""
+        """Tenants ≥ floor seats now where one workload's users/seats crossed the threshold.
+
+        Each attributed users row looks up the tenant's paid seats of the same month (covered by
+        the same association, seats being tenant-level figures); only rows above the share go on.
+        """
         sql = _Sql()
-        self._with_months(sql)
-        self._attributed(sql, "usr", source, source.measure)
-        self._attributed(sql, "seats", source, Measure.PAID_SEATS)
-        self._base(sql, source)
+        self._start(sql, source, [source.measure])
+        self._attributed(sql, source, [source.measure], "u.month >= p.b_month")
         share = source.usage_threshold or Decimal(0)
         sql.add(
-            """, per AS (
-            SELECT b.org, b.cust, u.wl,
-                   MAX(CASE WHEN u.idx = b.b_idx AND s.v > 0
-                            AND u.v > CAST(%s AS NUMERIC) * s.v THEN 1 ELSE 0 END) AS over_base,
-                   MAX(CASE WHEN u.idx > b.b_idx AND s.v > 0
-                            AND u.v > CAST(%s AS NUMERIC) * s.v THEN 1 ELSE 0 END) AS over_after
-            FROM base b
-            JOIN usr u ON u.org = b.org AND u.cust = b.cust
-            LEFT JOIN seats s ON s.org = u.org AND s.cust = u.cust AND s.idx = u.idx
-            GROUP BY b.org, b.cust, u.wl
+            """, above AS (
+            SELECT org, cust, wl, idx, b_idx
+            FROM (
+                SELECT t.org, t.cust, t.wl, t.idx, t.b_idx, t.v,
+                       (SELECT s.value FROM scoring_usage s
+                        WHERE s.customer_id = t.cust AND s.measure = 'paid_seats'
+                          AND s.workload = '' AND s.month = t.m) AS seats
+                FROM t WHERE t.v > 0
+            ) probed
+            WHERE seats > 0 AND v > CAST(%s AS NUMERIC) * seats
+        ), per AS (
+            SELECT org, cust, wl,
+                   MAX(CASE WHEN idx = b_idx THEN 1 ELSE 0 END) AS over_base,
+                   MAX(CASE WHEN idx > b_idx THEN 1 ELSE 0 END) AS over_after
+            FROM above GROUP BY org, cust, wl
+        ), deployed AS (
+            SELECT DISTINCT org, cust FROM per WHERE over_base = 0 AND over_after = 1
         )""",
-            share,
             share,
         )
         sql.add(
-            """SELECT per.org, COUNT(DISTINCT per.cust)
-            FROM per JOIN seats ns ON ns.org = per.org AND ns.cust = per.cust AND ns.idx = %s
-            WHERE ns.v >= CAST(%s AS NUMERIC) AND per.over_base = 0 AND per.over_after = 1
-            GROUP BY per.org""",
-            NOW,
+            """SELECT d.org, COUNT(*) FROM deployed d
+            JOIN scoring_usage ns
+              ON ns.customer_id = d.cust AND ns.measure = 'paid_seats' AND ns.workload = ''
+             AND ns.month = %s
+            WHERE ns.value >= CAST(%s AS NUMERIC)
+            GROUP BY d.org""",
+            self.months[NOW],
             Decimal(source.seat_threshold or 0),
         )
         return self._run(sql)
@@ -269,23 +316,21 @@ class _ChunkQueries:
     def trailing_deployments(self, source: SourceParams) -> dict[int, Decimal]:
         """Customers whose trailing-12-month total crossed the threshold since the baseline."""
         sql = _Sql()
-        self._with_months(sql)
-        self._attributed(sql, "t", source, source.measure)
-        self._base(sql, source)
+        self._start(sql, source, [source.measure])
+        self._attributed(sql, source, [source.measure], "p.b_idx IS NOT NULL")
         sql.add(""", monthly AS (
-            SELECT org, cust, idx, SUM(v) AS v FROM t GROUP BY org, cust, idx
+            SELECT org, cust, idx, MAX(b_idx) AS b_idx, SUM(v) AS v
+            FROM t GROUP BY org, cust, idx
         ), rolling AS (
-            SELECT org, cust, idx, v,
+            SELECT org, cust, idx, b_idx, v,
                    SUM(v) OVER (PARTITION BY org, cust ORDER BY idx
                                 RANGE BETWEEN 11 PRECEDING AND CURRENT ROW) AS t12
             FROM monthly
         ), per AS (
-            SELECT b.org, b.cust,
-                   SUM(CASE WHEN r.idx BETWEEN b.b_idx - 11 AND b.b_idx THEN r.v ELSE 0 END)
-                       AS base_t12,
-                   MAX(CASE WHEN r.idx > b.b_idx THEN r.t12 END) AS best_after
-            FROM base b JOIN rolling r ON r.org = b.org AND r.cust = b.cust
-            GROUP BY b.org, b.cust
+            SELECT org, cust,
+                   SUM(CASE WHEN idx BETWEEN b_idx - 11 AND b_idx THEN v ELSE 0 END) AS base_t12,
+                   MAX(CASE WHEN idx > b_idx THEN t12 END) AS best_after
+            FROM rolling GROUP BY org, cust
         )""")
         threshold = source.usage_threshold or Decimal(0)
         sql.add(
@@ -300,19 +345,17 @@ class _ChunkQueries:
     def crossing_deployments(self, source: SourceParams) -> dict[int, Decimal]:
         """Customers whose monthly figure was ≤ threshold at baseline and above it since."""
         sql = _Sql()
-        self._with_months(sql)
-        self._attributed(sql, "t", source, source.measure)
-        self._base(sql, source)
+        self._start(sql, source, [source.measure])
+        self._attributed(sql, source, [source.measure], "u.month >= p.b_month")
         threshold = source.usage_threshold or Decimal(0)
         sql.add(
             """, per AS (
-            SELECT b.org, b.cust,
-                   MAX(CASE WHEN t.idx = b.b_idx AND t.v > CAST(%s AS NUMERIC)
+            SELECT org, cust,
+                   MAX(CASE WHEN idx = b_idx AND v > CAST(%s AS NUMERIC)
                             THEN 1 ELSE 0 END) AS over_base,
-                   MAX(CASE WHEN t.idx > b.b_idx AND t.v > CAST(%s AS NUMERIC)
+                   MAX(CASE WHEN idx > b_idx AND v > CAST(%s AS NUMERIC)
                             THEN 1 ELSE 0 END) AS over_after
-            FROM base b JOIN t ON t.org = b.org AND t.cust = b.cust
-            GROUP BY b.org, b.cust
+            FROM t GROUP BY org, cust
         )""",
             threshold,
             threshold,

@@ -21,21 +21,51 @@ from scoring.selectors import RuleSetInForce, rule_sets_in_force
 logger = logging.getLogger(__name__)
 
 
+class _PendingRecompute:
+    """Organizations to recompute once the current transaction commits, per as-of date.
+
+    One callback per transaction however many edits it holds: an import of a thousand people
+    queues one recompute of their organization, not a thousand.
+    """
+
+    def __init__(self) -> None:
+        self.by_date: dict[str, set[int]] = {}
+
+    def add(self, day: str, ids: set[int]) -> None:
+        self.by_date.setdefault(day, set()).update(ids)
+
+    def flush(self) -> None:
+        from scoring.tasks import scores_recompute_task
+
+        by_date, self.by_date = self.by_date, {}
+        for day, ids in sorted(by_date.items()):
+            scores_recompute_task.delay(sorted(ids), day)
+
+
+_PENDING_ATTRIBUTE = "_scoring_pending_recompute"
+
+
 def scores_recompute_on_commit(
     *, organization_ids: Iterable[int], as_of: date | None = None
 ) -> None:
     """After the current transaction commits, queue a recompute of these organizations."""
-    ids = sorted(set(organization_ids))
+    ids = set(organization_ids)
     if not ids:
         return
     day = (as_of or timezone.localdate()).isoformat()
-
-    def _queue() -> None:
-        from scoring.tasks import scores_recompute_task
-
-        scores_recompute_task.delay(ids, day)
-
-    transaction.on_commit(_queue)
+    connection = transaction.get_connection()
+    pending: _PendingRecompute | None = getattr(connection, _PENDING_ATTRIBUTE, None)
+    # A rolled-back transaction drops its callbacks: start a new batch when ours is gone.
+    registered = pending is not None and any(
+        callback == pending.flush for _, callback, *_ in connection.run_on_commit
+    )
+    if pending is None or not registered or not connection.in_atomic_block:
+        pending = _PendingRecompute()
+        setattr(connection, _PENDING_ATTRIBUTE, pending)
+        pending.add(day, ids)
+        transaction.on_commit(pending.flush)
+        return
+    pending.add(day, ids)
 
 
 def _number(value: Fraction) -> float | int:

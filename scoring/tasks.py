@@ -48,7 +48,7 @@ def scores_recompute_chunk_task(run_id: int, organization_ids: list[int], as_of:
     return written
 
 
-@shared_task(name="scoring.recompute_nightly", acks_late=True)
+@shared_task(name="scoring.recompute_nightly", acks_late=True, ignore_result=False)
 def scores_recompute_nightly_task(run_date: str | None = None) -> int | None:
     """Start the nightly run for a date (default today) and fan out one task per chunk.
 

@@ -1,0 +1,190 @@
+"""Synthetic, realistic telemetry for the scoring benchmark (`manage.py bench_scoring`).
+
+Each organization gets C customers — about 40 % Microsoft 365 tenants, 40 % Azure customers and
+20 % Dynamics tenants — associated through CPOR / PAL / DPOR, some of them only for part of the
+window, with M months of usage: paid seats that ramp up (or drop to zero), protected and active
+users of two workloads, Azure consumed revenue in one or two solution areas, Dynamics revenue.
+PostgreSQL loads through COPY; SQLite through executemany. Everything created is named "Bench"
+so that it can be removed again.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from django.db import connection, transaction
+
+from portal.models import Certification, HeldCertification, Organization, Person
+from scoring.measures import add_months, current_month
+from scoring.models import Association, Customer, Usage
+
+BENCH_PREFIX = "Bench"
+SECURITY_WORKLOADS = ["MDE", "MDO", "AADP", "MIP"]
+MODERN_WORK_WORKLOADS = ["Teams", "Exchange", "SharePoint", "OneDrive"]
+AREAS = ["security", "infrastructure", "data-ai", "digital-app-innovation"]
+DYNAMICS_WORKLOADS = ["D365Sales", "D365CustomerService", "PowerApps"]
+CERT_SETS = [
+    ["MS-500", "AZ-500", "SC-200"],
+    ["MS-500", "AZ-500", "SC-300"],
+    ["AZ-104", "AZ-305"],
+    ["DP-203", "AZ-305"],
+    ["AZ-204", "AZ-400"],
+    ["MS-700", "MS-102"],
+    ["PL-200", "PL-600"],
+    ["AZ-500"],
+]
+
+
+@dataclass
+class BenchData:
+    organization_ids: list[int]
+    usage_rows: int
+
+
+def bench_cleanup() -> None:
+    """Remove everything a previous benchmark created."""
+    customers = Customer.objects.filter(name__startswith=BENCH_PREFIX)
+    Usage.objects.filter(customer__in=customers).delete()
+    organizations = Organization.objects.unscoped().filter(name__startswith=BENCH_PREFIX)
+    ids = list(organizations.values_list("pk", flat=True))
+    HeldCertification.objects.unscoped().filter(organization_id__in=ids).delete()
+    Person.objects.unscoped().filter(organization_id__in=ids).delete()
+    Association.objects.unscoped().filter(organization_id__in=ids).delete()
+    customers.delete()
+    organizations.delete()
+
+
+def _usage_rows(
+    rng: random.Random, customers: list[tuple[int, str]], months: list[date]
+) -> Iterator[tuple[date, int, str, str, Decimal]]:
+    count = len(months)
+    for customer_pk, platform in customers:
+        start = rng.randrange(0, count // 2) if rng.random() < 0.3 else 0
+        stop = rng.randrange(count // 2, count) if rng.random() < 0.1 else count
+        if platform == "m365":
+            seats = rng.choice([10, 30, 60, 150, 400, 1200])
+            security = rng.sample(SECURITY_WORKLOADS, 2)
+            modern = rng.sample(MODERN_WORK_WORKLOADS, 2)
+            share = rng.uniform(0.02, 0.12)
+            growth = rng.uniform(0.0, 0.02)
+            for i in range(start, stop):
+                month = months[i]
+                paid = seats + (i - start) * seats // 40
+                yield month, customer_pk, "paid_seats", "", Decimal(paid)
+                users = int(paid * min(0.9, share + growth * (i - start)))
+                for workload in security:
+                    yield month, customer_pk, "protected_users", workload, Decimal(users)
+                for workload in modern:
+                    yield month, customer_pk, "active_users", workload, Decimal(users * 2)
+        elif platform == "azure":
+            areas = rng.sample(AREAS, rng.choice([1, 1, 2]))
+            base = rng.choice([50, 200, 800, 1500, 4000])
+            for i in range(start, stop):
+                for area in areas:
+                    value = Decimal(base * (1 + 0.04 * (i - start))).quantize(Decimal("0.01"))
+                    yield months[i], customer_pk, "acr_usd", area, value
+        else:
+            seats = rng.choice([5, 12, 40, 100])
+            products = rng.sample(DYNAMICS_WORKLOADS, 2)
+            for i in range(start, stop):
+                yield months[i], customer_pk, "paid_seats", "", Decimal(seats + i // 4)
+                yield months[i], customer_pk, "revenue_usd", products[0], Decimal(seats * 95)
+
+
+def _copy_usage(rows: Iterator[tuple[date, int, str, str, Decimal]]) -> int:
+    written = 0
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            raw = cursor.cursor
+            with raw.copy(
+                "COPY scoring_usage (month, customer_id, measure, workload, value) FROM STDIN"
+            ) as copy:
+                for row in rows:
+                    copy.write_row(row)
+                    written += 1
+            return written
+        batch: list[tuple[str, int, str, str, str]] = []
+        sql = (
+            "INSERT INTO scoring_usage (month, customer_id, measure, workload, value) "
+            "VALUES (%s, %s, %s, %s, %s)"
+        )
+        for month, customer_pk, measure, workload, value in rows:
+            batch.append((month.isoformat(), customer_pk, measure, workload, str(value)))
+            if len(batch) >= 10_000:
+                cursor.executemany(sql, batch)
+                written += len(batch)
+                batch.clear()
+        if batch:
+            cursor.executemany(sql, batch)
+            written += len(batch)
+    return written
+
+
+@transaction.atomic
+def bench_generate(
+    *, organizations: int, customers_per_org: int, months: int, as_of: date, seed: int = 7
+) -> BenchData:
+    """Create the synthetic organizations, people, customers, associations and usage."""
+    rng = random.Random(seed)
+    month_list = [add_months(current_month(as_of), offset - months + 1) for offset in range(months)]
+    base_id = 900_000_000
+    orgs = Organization.objects.bulk_create(
+        Organization(
+            partner_id=str(base_id + n),
+            name=f"{BENCH_PREFIX} partner {n:05d}",
+            slug=f"bench-partner-{n:05d}",
+            country="CN" if n % 50 == 0 else rng.choice(["JP", "US", "DE", "GB", "AU"]),
+        )
+        for n in range(organizations)
+    )
+    certifications = {c.code: c for c in Certification.objects.all()}
+    people = Person.objects.bulk_create(
+        Person(organization=org, person_id=f"B{org.pk}-{k}", name=f"{BENCH_PREFIX} engineer {k}")
+        for org in orgs
+        for k in range(rng.randrange(4, 12))
+    )
+    HeldCertification.objects.bulk_create(
+        HeldCertification(
+            organization_id=person.organization_id,
+            person=person,
+            certification=certifications[code],
+            earned_on=add_months(month_list[0], rng.randrange(0, months)),
+        )
+        for person in people
+        for code in rng.choice(CERT_SETS)
+    )
+    platforms = ["m365", "m365", "azure", "azure", "dynamics"]
+    customer_objects = [
+        Customer(
+            platform=(platform := platforms[(n + k) % 5]),
+            customer_id=(
+                str(10_000_000 + n * customers_per_org + k)
+                if platform == "azure"
+                else f"{n:08x}-{k:04x}-4000-8000-{rng.getrandbits(48):012x}"
+            ),
+            name=f"{BENCH_PREFIX} customer {n}-{k}",
+        )
+        for n in range(organizations)
+        for k in range(customers_per_org)
+    ]
+    created = Customer.objects.bulk_create(customer_objects, batch_size=5000)
+    types = {"m365": "CPOR", "azure": "PAL", "dynamics": "DPOR"}
+    associations = []
+    for index, cust in enumerate(created):
+        org = orgs[index // customers_per_org]
+        start = month_list[rng.randrange(0, months)] if rng.random() < 0.25 else month_list[0]
+        associations.append(
+            Association(
+                organization=org,
+                customer=cust,
+                type=types[cust.platform],
+                start_month=start,
+            )
+        )
+    Association.objects.bulk_create(associations, batch_size=5000)
+    rows = _copy_usage(_usage_rows(rng, [(c.pk, c.platform) for c in created], month_list))
+    return BenchData(organization_ids=[o.pk for o in orgs], usage_rows=rows)

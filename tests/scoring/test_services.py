@@ -1,0 +1,252 @@
+"""Recompute, snapshots, export and the nightly run ledger, on the real database."""
+
+import json
+from datetime import date
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from portal.models import Certification
+from scoring import services
+from scoring.models import RecomputeRun, ScoreSnapshot
+from scoring.tasks import scores_recompute_nightly_task
+from tests.factories import HeldCertificationFactory, OrganizationFactory, PersonFactory
+from tests.scoring.telemetry import associate, customer, monthly, usage
+
+AS_OF = date(2024, 6, 30)
+
+pytestmark = pytest.mark.django_db
+
+
+def security_partner(org, *, adds=10, people=6, mpu_growth=2500, deployments=6):
+    """Given an organization, build telemetry that earns known Security measures."""
+    for _ in range(adds):
+        tenant = customer("m365")
+        associate(org, tenant, "CPOR")
+        usage(tenant, "paid_seats", monthly("2024-01", "2024-06", 40))
+    if mpu_growth:
+        tenant = customer("m365")
+        associate(org, tenant, "CPOR")
+        usage(tenant, "paid_seats", monthly("2022-01", "2024-06", 20))  # steady, under 25
+        usage(tenant, "protected_users", {"2023-06": 0, "2024-06": mpu_growth}, workload="MDE")
+    codes = ["MS-500", "AZ-500", "SC-200"]
+    for _ in range(people):
+        person = PersonFactory(organization=org)
+        for code in codes:
+            HeldCertificationFactory(
+                person=person, certification=Certification.objects.get(code=code)
+            )
+    for _ in range(deployments):
+        tpid = customer("azure")
+        associate(org, tpid, "PAL")
+        usage(tpid, "acr_usd", {"2024-03": 12500}, workload="security")
+
+
+def snapshot(org, code="security"):
+    return ScoreSnapshot.objects.for_org(org).get(designation__code=code, as_of=AS_OF)
+
+
+def points(snap):
+    return {m["code"]: m["points"] for m in snap.metrics}
+
+
+def test_full_security_partner_qualifies_with_100(org):
+    security_partner(org)
+    written = services.scores_recompute(organization_ids=[org.pk], as_of=AS_OF)
+    assert written == 6
+    snap = snapshot(org)
+    assert points(snap) == {
+        "net_customer_adds": 20,
+        "intermediate_certifications": 40,
+        "usage_growth": 20,
+        "deployments": 20,
+    }
+    assert snap.total == 100
+    assert snap.qualified is True
+    assert snap.rule_set.version == 1
+
+
+def test_at_least_70_with_one_metric_at_zero_does_not_qualify(org):
+    security_partner(org, deployments=0)
+    services.scores_recompute(organization_ids=[org.pk], as_of=AS_OF)
+    snap = snapshot(org)
+    assert snap.total == 80
+    assert snap.qualified is False
+    deployments = next(m for m in snap.metrics if m["code"] == "deployments")
+    assert deployments["gap"] == "6 more deployments"
+    assert deployments["meets_minimum"] is False
+
+
+@pytest.mark.parametrize(
+    ("deployments", "expected"),
+    [(1, 20 / 6), (3, 10), (5, 100 / 6), (6, 20), (7, 20)],
+)
+def test_deployments_earn_20_sixths_each_up_to_20(org, deployments, expected):
+    security_partner(org, adds=0, people=0, mpu_growth=0, deployments=deployments)
+    services.scores_recompute(organization_ids=[org.pk], as_of=AS_OF)
+    assert points(snapshot(org))["deployments"] == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(
+    ("mpu_growth", "total", "qualified"),
+    [(1750, 70, True), (1749, 69.992, False)],
+)
+def test_qualification_threshold_at_70(org, mpu_growth, total, qualified):
+    # 6 Azure deployments are also 6 Azure adds: with 2 M365 adds, 8 adds = 16 points;
+    # 3 people = 20; 6 deployments = 20; +1,750 MPU = 14 → exactly 70.
+    security_partner(org, adds=2, people=3, mpu_growth=mpu_growth, deployments=6)
+    services.scores_recompute(organization_ids=[org.pk], as_of=AS_OF)
+    snap = snapshot(org)
+    assert snap.total == pytest.approx(total)
+    assert snap.qualified is qualified
+
+
+def test_recompute_is_idempotent(org, other_org):
+    security_partner(org)
+    services.scores_recompute(organization_ids=[org.pk, other_org.pk], as_of=AS_OF)
+    first = {
+        (s.organization_id, s.designation_id): (s.total, s.qualified, s.metrics)
+        for s in ScoreSnapshot.objects.unscoped()
+    }
+    services.scores_recompute(organization_ids=[org.pk, other_org.pk], as_of=AS_OF)
+    second = {
+        (s.organization_id, s.designation_id): (s.total, s.qualified, s.metrics)
+        for s in ScoreSnapshot.objects.unscoped()
+    }
+    assert first == second
+    assert ScoreSnapshot.objects.unscoped().count() == 12
+
+
+def test_history_is_kept_per_as_of_date(org):
+    security_partner(org)
+    services.scores_recompute(organization_ids=[org.pk], as_of=AS_OF)
+    services.scores_recompute(organization_ids=[org.pk], as_of=date(2025, 6, 30))
+    assert ScoreSnapshot.objects.for_org(org).filter(designation__code="security").count() == 2
+    later = ScoreSnapshot.objects.for_org(org).get(designation__code="security", as_of="2025-06-30")
+    assert later.total < 100  # the adds and the crossing left the trailing window
+
+
+def test_recompute_of_a_chunk_uses_a_bounded_number_of_queries(org, django_assert_max_num_queries):
+    others = [OrganizationFactory() for _ in range(9)]
+    for each in [org, *others]:
+        security_partner(each, adds=2, people=1, deployments=1)
+    ids = [org.pk, *(o.pk for o in others)]
+    # rule sets (prefetched) + one statement per distinct source + certifications + upsert
+    with django_assert_max_num_queries(40):
+        services.scores_recompute(organization_ids=ids, as_of=AS_OF)
+    assert ScoreSnapshot.objects.unscoped().count() == 60
+
+
+def test_export_json_contract(org):
+    security_partner(org)
+    call_command("recompute_scores", "--as-of", "2024-06-30", stdout=StringIO())
+    out = StringIO()
+    call_command("export_scores", "--as-of", "2024-06-30", "--format", "json", stdout=out)
+    rows = json.loads(out.getvalue())
+    assert [r["designation"] for r in rows] == [
+        "business-applications",
+        "modern-work",
+        "security",
+        "infrastructure-azure",
+        "data-ai-azure",
+        "digital-app-innovation-azure",
+    ]
+    security = rows[2]
+    assert security["partner_id"] == org.partner_id
+    assert security["as_of"] == "2024-06-30"
+    assert security["total"] == 100 and security["qualified"] is True
+    assert {m["code"] for m in security["metrics"]} == {
+        "net_customer_adds",
+        "intermediate_certifications",
+        "usage_growth",
+        "deployments",
+    }
+    assert set(security["metrics"][0]) == {"code", "points", "max_points", "value", "target", "gap"}
+    infra = rows[3]
+    assert len(infra["metrics"]) == 5 and infra["qualified"] is False
+
+
+def test_export_csv_one_row_per_metric(org):
+    services.scores_recompute(organization_ids=[org.pk], as_of=AS_OF)
+    out = StringIO()
+    call_command(
+        "export_scores",
+        "--as-of",
+        "2024-06-30",
+        "--org",
+        org.partner_id,
+        "--format",
+        "csv",
+        stdout=out,
+    )
+    lines = out.getvalue().strip().splitlines()
+    assert lines[0].startswith("partner_id,designation,as_of,total,qualified,metric")
+    assert len(lines) == 1 + 29  # 29 metrics across the six designations
+
+
+def test_commands_reject_an_unknown_partner_and_a_bad_date(org):
+    with pytest.raises(CommandError, match="Partner ID"):
+        call_command("recompute_scores", "--org", "999999")
+    with pytest.raises(CommandError, match="YYYY-MM-DD"):
+        call_command("export_scores", "--as-of", "2024-13-01")
+
+
+# --- recompute after commit ------------------------------------------------------------
+
+
+@pytest.fixture
+def fresh_batch():
+    """The fixtures' own audited inserts opened a recompute batch in the test transaction."""
+    from django.db import connection
+
+    if hasattr(connection, services._PENDING_ATTRIBUTE):
+        delattr(connection, services._PENDING_ATTRIBUTE)
+
+
+def test_edits_in_one_transaction_queue_one_recompute(
+    org, other_org, fresh_batch, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        services.scores_recompute_on_commit(organization_ids=[org.pk])
+        services.scores_recompute_on_commit(organization_ids=[org.pk, other_org.pk])
+    assert len(callbacks) == 1
+    assert ScoreSnapshot.objects.unscoped().count() == 12  # ran eagerly on commit
+
+
+def test_an_audited_edit_queues_its_organizations_recompute(
+    org, fresh_batch, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        person = PersonFactory(organization=org)
+        HeldCertificationFactory(person=person)
+    assert len(callbacks) == 1
+    assert ScoreSnapshot.objects.for_org(org).count() == 6
+
+
+# --- nightly ledger ------------------------------------------------------------------------
+
+
+def test_a_second_start_for_the_same_date_does_nothing(org):
+    assert services.recompute_run_start(run_date=AS_OF) is not None
+    assert services.recompute_run_start(run_date=AS_OF) is None
+    assert RecomputeRun.objects.count() == 1
+
+
+def test_a_failed_run_can_start_again(org):
+    run = services.recompute_run_start(run_date=AS_OF)
+    services.recompute_run_finish(run_id=run.pk, error="boom")
+    again = services.recompute_run_start(run_date=AS_OF)
+    assert again is not None and again.status == RecomputeRun.Status.RUNNING
+
+
+def test_nightly_task_in_process_scores_every_organization_once(org, other_org, settings):
+    settings.SCORING_CHUNK_SIZE = 1
+    security_partner(org)
+    assert scores_recompute_nightly_task("2024-06-30") == 2
+    run = RecomputeRun.objects.get(run_date=AS_OF)
+    assert (run.status, run.chunks_total, run.chunks_done, run.organizations) == ("done", 2, 2, 2)
+    assert snapshot(org).total == 100
+    computed = list(ScoreSnapshot.objects.unscoped().values_list("pk", "computed_at"))
+    assert scores_recompute_nightly_task("2024-06-30") is None
+    assert list(ScoreSnapshot.objects.unscoped().values_list("pk", "computed_at")) == computed
