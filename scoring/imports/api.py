@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterator, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from typing import IO, Any
 
 from django.db import transaction
@@ -33,11 +33,13 @@ def import_csv(kind: str, stream: IO[str] | IO[bytes], *, actor: Any = None) -> 
 
 
 def import_records(
-    kind: str, records: Sequence[Mapping[str, object]], *, actor: Any = None
+    kind: str, records: Iterable[Mapping[str, object]], *, actor: Any = None
 ) -> ImportResult:
     """Load JSON records of one kind exactly as the same rows in a CSV would load."""
     importer = _importer(kind, actor=actor)
-    return _load(importer, RecordsSource(records))
+    # Read twice (validate, then write): a one-shot iterable is materialised first.
+    rows = records if isinstance(records, Sequence) else list(records)
+    return _load(importer, RecordsSource(rows))
 
 
 def _importer(kind: str, *, actor: Any) -> KindImporter[Any]:

@@ -13,7 +13,7 @@ import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from decimal import Decimal
-from typing import IO, Protocol
+from typing import IO, Any, Protocol
 
 from scoring.imports.result import RowError
 from scoring.imports.specs import KindSpec
@@ -35,7 +35,7 @@ class CsvSource:
         binary = isinstance(stream.read(0), bytes)
         if not _seekable(stream):
             stream, binary = _spool(stream, binary=binary), True
-        self._stream = stream
+        self._stream: IO[Any] = stream
         self._binary = binary
         self._start = stream.tell()
 
@@ -76,9 +76,9 @@ class CsvSource:
     def _text(self) -> Iterator[Iterable[str]]:
         self._stream.seek(self._start)
         if not self._binary:
-            yield _without_bom(self._stream)  # type: ignore[arg-type]  # text stream here
+            yield _without_bom(self._stream)
             return
-        text = io.TextIOWrapper(self._stream, encoding="utf-8-sig", newline="")  # type: ignore[arg-type]  # binary stream here
+        text = io.TextIOWrapper(self._stream, encoding="utf-8-sig", newline="")
         try:
             yield text
         finally:

@@ -98,10 +98,11 @@ class CustomerImporter(KindImporter[CustomerRow]):
         new: list[Customer] = []
         changed: list[Customer] = []
         for row in rows:
-            customer = existing.get((row.platform, row.customer_id))
-            if customer is None:
-                customer = Customer(platform=row.platform, customer_id=row.customer_id)
-                new.append(customer)
+            stored = existing.get((row.platform, row.customer_id))
+            if stored is None:
+                stored = Customer(platform=row.platform, customer_id=row.customer_id)
+                new.append(stored)
+            customer = stored
             before = (customer.name, customer.country, customer.production)
             if row.name is not None:
                 customer.name = row.name

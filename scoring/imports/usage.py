@@ -174,10 +174,10 @@ class UsageImporter(KindImporter[UsageRow]):
         months = {row.month for row in rows}
         for customers in chunked(sorted({row.customer_pk for row in rows})):
             # A superset of the chunk's keys (its customers × its months), compared below.
-            for pk, customer_pk, measure, workload, month, value in Usage.objects.filter(
+            for usage_pk, customer_pk, measure, workload, month, value in Usage.objects.filter(
                 customer_id__in=customers, month__in=months
             ).values_list("id", "customer_id", "measure", "workload", "month", "value"):
-                stored[(customer_pk, measure, workload, month)] = (pk, value)
+                stored[(customer_pk, measure, workload, month)] = (usage_pk, value)
         inserts = []
         updates = []
         for row in rows:
@@ -186,15 +186,14 @@ class UsageImporter(KindImporter[UsageRow]):
                 inserts.append((row.customer_pk, row.measure, row.workload, row.month, row.value))
             elif before[1] != row.value:
                 updates.append((row.value, before[0]))
-        table, key = _columns()
-        value = connection.ops.quote_name(Usage._meta.get_field("value").column)
+        table, key, value_column, pk = _columns()
         with connection.cursor() as cursor:
             if inserts:
-                sql = f"INSERT INTO {table} ({key}, {value}) VALUES (%s, %s, %s, %s, %s)"
+                sql = f"INSERT INTO {table} ({key}, {value_column}) VALUES (%s, %s, %s, %s, %s)"
                 cursor.executemany(sql, inserts)
             if updates:
-                pk = connection.ops.quote_name(Usage._meta.pk.column)
-                cursor.executemany(f"UPDATE {table} SET {value} = %s WHERE {pk} = %s", updates)
+                sql = f"UPDATE {table} SET {value_column} = %s WHERE {pk} = %s"
+                cursor.executemany(sql, updates)
         return Counts(len(inserts), len(updates), len(rows) - len(inserts) - len(updates))
 
     def _write_copy(self, rows: list[UsageRow]) -> Counts:
@@ -226,19 +225,16 @@ class UsageImporter(KindImporter[UsageRow]):
         return organizations_of_customers(self._customer_pks)
 
 
-def _columns() -> tuple[str, str]:
+def _columns() -> tuple[str, str, str, str]:
+    """The usage table, its natural-key columns, value column and primary key, quoted."""
     quote = connection.ops.quote_name
-    table = quote(Usage._meta.db_table)
-    names = ", ".join(
-        quote(Usage._meta.get_field(name).column)
-        for name in ("customer", "measure", "workload", "month")
-    )
-    return table, names
+    columns = {field.name: quote(field.column) for field in Usage._meta.concrete_fields}
+    key = ", ".join(columns[name] for name in ("customer", "measure", "workload", "month"))
+    return quote(Usage._meta.db_table), key, columns["value"], columns["id"]
 
 
 def _merge_sql() -> str:
-    table, key = _columns()
-    value = connection.ops.quote_name(Usage._meta.get_field("value").column)
+    table, key, value, _ = _columns()
     # xmax = 0 marks a freshly inserted row; rows whose value is unchanged are not returned.
     return (
         f"WITH written AS ("

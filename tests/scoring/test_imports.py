@@ -642,6 +642,28 @@ def test_text_streams_and_one_pass_streams_are_read(customers):
     assert Usage.objects.count() == 2
 
 
+def test_an_uploaded_file_is_read_as_the_upload_page_will_pass_it(customers):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = SimpleUploadedFile("usage.csv", csv_file(USAGE, bom=True).getvalue())
+
+    result = import_csv("usage", upload)
+
+    assert (result.created, result.errors) == (6, [])
+    assert not upload.closed
+
+
+def test_records_may_come_from_a_generator(customers):
+    records = (
+        {"month": f"2024-0{m}", "platform": "m365", "customer_id": M365_A,
+         "measure": "paid_seats", "value": m}
+        for m in (1, 2)
+    )  # fmt: skip
+
+    assert import_records("usage", records).created == 2
+    assert Usage.objects.count() == 2
+
+
 def test_file_that_is_not_utf8_is_refused(customers):
     data = io.BytesIO(
         b"month,platform,customer_id,measure,workload,value\n"

@@ -104,7 +104,7 @@ def _customers(rng: random.Random, rows: int) -> list[tuple[str, str]]:
     """Just enough (platform, customer id) pairs for `rows` monthly figures over 24 months."""
     platforms = [p for p, _ in PLATFORM_SHARE]
     weights = [share for _, share in PLATFORM_SHARE]
-    customers = []
+    customers: list[tuple[str, str]] = []
     capacity = 0
     while capacity < rows:
         platform = rng.choices(platforms, weights)[0]
