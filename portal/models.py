@@ -8,7 +8,7 @@ need not have a login.
 from __future__ import annotations
 
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.validators import RegexValidator
@@ -51,9 +51,9 @@ class User(AbstractUser):
     email = models.EmailField(_("e-mail address"), unique=True)
 
     USERNAME_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS = []
 
-    objects = UserManager()  # type: ignore[misc]  # e-mail based manager
+    objects = UserManager()  # type: ignore[assignment,misc]  # e-mail based, no username
 
     class Meta:
         verbose_name = _("user")
@@ -72,13 +72,13 @@ class LocalizedNameMixin(models.Model):
     class Meta:
         abstract = True
 
+    def __str__(self) -> str:
+        return self.display_name
+
     @property
     def display_name(self) -> str:
         language = (get_language() or "en").split("-")[0]
         return self.name_ja if language == "ja" and self.name_ja else self.name
-
-    def __str__(self) -> str:
-        return self.display_name
 
 
 class LegacyCompetency(LocalizedNameMixin):
@@ -198,7 +198,7 @@ def _invitation_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-def _invitation_expiry() -> timezone.datetime:
+def _invitation_expiry() -> datetime:
     return timezone.now() + timedelta(days=14)
 
 
@@ -241,9 +241,8 @@ class Invitation(TenantModel):
 
     @property
     def is_open(self) -> bool:
-        return (
-            self.accepted_at is None and self.revoked_at is None and self.expires_at > timezone.now()
-        )
+        unused = self.accepted_at is None and self.revoked_at is None
+        return unused and self.expires_at > timezone.now()
 
 
 class Person(TenantModel):
@@ -284,7 +283,9 @@ class Certification(LocalizedNameMixin):
         _("code"),
         max_length=20,
         unique=True,
-        validators=[RegexValidator(r"^[A-Z]{2,3}-[0-9]{3}$", _("Use an exam code such as AZ-500."))],
+        validators=[
+            RegexValidator(r"^[A-Z]{2,3}-[0-9]{3}$", _("Use an exam code such as AZ-500."))
+        ],
     )
     level = models.CharField(_("level"), max_length=20, choices=Level.choices)
     active = models.BooleanField(_("active"), default=True)

@@ -48,5 +48,8 @@ class TenantModel(models.Model):
 
     objects = TenantManager()
 
+    # Set by services before a save so that django-simple-history records who acted.
+    _history_user: object
+
     class Meta:
         abstract = True

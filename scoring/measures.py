@@ -25,6 +25,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.db import connection
 
@@ -67,7 +68,7 @@ class _Sql:
     """An SQL text with its positional parameters, built in order."""
 
     parts: list[str] = field(default_factory=list)
-    params: list[object] = field(default_factory=list)
+    params: list[Any] = field(default_factory=list)
 
     def add(self, text: str, *params: object) -> _Sql:
         self.parts.append(text)
