@@ -376,12 +376,10 @@ class Usage(models.Model):
 
     class Meta:
         constraints = [
-            # The value rides along in the index (PostgreSQL) so that the scoring queries,
-            # which look customers up one by one, read it without touching the table.
+            # On PostgreSQL migration 0003 rebuilds this index with INCLUDE (value), so that
+            # the scoring queries read values from the index alone (SQLite has no INCLUDE).
             models.UniqueConstraint(
-                fields=["customer", "measure", "workload", "month"],
-                name="uniq_usage",
-                include=["value"],
+                fields=["customer", "measure", "workload", "month"], name="uniq_usage"
             ),
         ]
         verbose_name = _("monthly usage")

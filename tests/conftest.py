@@ -54,3 +54,23 @@ def admin_client(client, admin_member):
 def member_client(client, member):
     client.force_login(member)
     return client
+
+
+@pytest.fixture
+def shipped_catalog(transactional_db):
+    """The program catalog of migration scoring/0002, for transactional tests.
+
+    A transactional test ends with a flush that empties every table, shipped catalog included.
+    Django's serialized_rollback would restore it, but the serialized copy lives on the
+    connection object, and the Playwright session (its event loop) makes later tests see fresh
+    connection objects without it; so the catalog is loaded again here when it is missing.
+    """
+    import importlib
+
+    from django.apps import apps
+
+    from scoring.models import RuleSet
+
+    if not RuleSet.objects.exists():
+        catalog = importlib.import_module("scoring.migrations.0002_program_catalog")
+        catalog.load_catalog(apps, None)

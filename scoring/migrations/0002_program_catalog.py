@@ -285,9 +285,9 @@ def load_catalog(apps, schema_editor):
                 target=spec["target"], scaling=spec["scaling"], unit_label=spec["unit_label"],
             )
             for src in spec["sources"]:
-                workload_codes = src.pop("workloads")
-                created = MetricSource.objects.create(metric=rule, **src)
-                created.workloads.set([workloads[c] for c in workload_codes])
+                fields = {key: value for key, value in src.items() if key != "workloads"}
+                created = MetricSource.objects.create(metric=rule, **fields)
+                created.workloads.set([workloads[c] for c in src["workloads"]])
             for mode, codes in spec["groups"]:
                 group = CertificationGroup.objects.create(metric=rule, mode=mode)
                 group.certifications.set([certifications[c] for c in codes])
