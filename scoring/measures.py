@@ -3,8 +3,7 @@
 Every rule source turns into one SQL statement over the whole chunk (window functions for
 month-over-month events and trailing windows, aggregates for growth), so the cost grows with the
 telemetry of the chunk, not with a Python loop over customers. The same SQL runs on SQLite and
-PostgreSQL: months are addressed by an index 0..23 given in a VALUES list, so no date arithmetic
-happens in SQL.
+PostgreSQL but for one expression: the month index 0..23, computed from day differences.
 
 Program reading (shared/spec/program.md, with its [decision]s):
 - the current month M is the last calendar month ended on or before the as-of date; idx 23 is M,
@@ -107,16 +106,24 @@ class _ChunkQueries:
         self.organization_ids = list(organization_ids)
         self.months = window_months(as_of)
 
+    def _month_index(self, column: str) -> tuple[str, list[object]]:
+        """SQL for the window index of a first-of-month date (0 = oldest, NOW = current).
+
+        Integer day arithmetic, no join: months between two first days are
+        (days × 12 + 183) ÷ 365, exact over far more than the 24 months used here.
+        """
+        if connection.vendor == "postgresql":
+            return f"((({column}) - CAST(%s AS DATE)) * 12 + 183) / 365", [self.months[0]]
+        return (
+            f"CAST(((julianday({column}) - julianday(%s)) * 12 + 183) / 365 AS INTEGER)",
+            [self.months[0]],
+        )
+
     def _start(self, sql: _Sql, source: SourceParams, measures: Sequence[str]) -> None:
-        """WITH months(idx, m), pairs(org, cust, n, s, e, wl, b_idx) — ends with a comma."""
-        rows = ", ".join(["(%s, %s)"] * WINDOW_MONTHS)
-        params: list[object] = []
-        for idx, month in enumerate(self.months):
-            params.extend([idx, month])
-        sql.add(f"WITH months(idx, m) AS (VALUES {rows}),", *params)
+        """WITH pairs(org, cust, n, s, e, wl, b_idx, b_month) — ends with a comma."""
         now, year_ago = self.months[NOW], self.months[YEAR_AGO]
         sql.add(
-            """pairs0 AS (
+            """WITH pairs0 AS (
             SELECT a.organization_id AS org, a.customer_id AS cust, COUNT(*) AS n,
                    MIN(a.start_month) AS s, MAX(a.end_month) AS e, MAX(a.workload) AS wl,
                    MIN(CASE WHEN a.start_month <= %s AND (a.end_month IS NULL OR a.end_month >= %s)
@@ -132,17 +139,19 @@ class _ChunkQueries:
             # A workload association attributes that workload (and the tenant's own figures).
             sql.add("AND (a.workload = '' OR ").in_list("a.workload", source.workloads).add(")")
         sql.add("GROUP BY a.organization_id, a.customer_id),")
+        start_idx, start_params = self._month_index("p.now_start")
         sql.add(
-            """pairs AS (
+            f"""pairs AS (
             SELECT p.org, p.cust, p.n, p.s, p.e, p.wl,
                    CASE WHEN p.now_start IS NULL THEN NULL
-                        WHEN p.now_start <= %s THEN %s ELSE ms.idx END AS b_idx,
+                        WHEN p.now_start <= %s THEN %s ELSE {start_idx} END AS b_idx,
                    CASE WHEN p.now_start IS NULL THEN NULL
                         WHEN p.now_start <= %s THEN %s ELSE p.now_start END AS b_month
-            FROM pairs0 p LEFT JOIN months ms ON ms.m = p.now_start
+            FROM pairs0 p
         ),""",
             year_ago,
             YEAR_AGO,
+            *start_params,
             year_ago,
             year_ago,
         )
@@ -175,14 +184,18 @@ class _ChunkQueries:
         comparison there would let the planner cross-join months with pairs.
         """
         workloads = ("", *source.workloads) if set(measures) - TENANT_MEASURES else ("",)
-        sql.add("""t AS (
-            SELECT p.org, p.cust, u.measure AS ms, u.workload AS wl, u.month AS m, mo.idx,
-                   u.value AS v, p.b_idx
+        month_idx, idx_params = self._month_index("u.month")
+        sql.add(
+            f"""t AS (
+            SELECT p.org, p.cust, u.measure AS ms, u.workload AS wl, u.month AS m,
+                   {month_idx} AS idx, u.value AS v, p.b_idx
             FROM pairs p
             JOIN scoring_usage u ON u.customer_id = p.cust
-            JOIN months mo ON mo.m = u.month
-            WHERE""")
-        sql.in_list("u.measure", measures).add("AND ").in_list("u.workload", workloads)
+            WHERE""",
+            *idx_params,
+        )
+        sql.in_list("u.measure", measures)
+        sql.add("AND ").in_list("u.workload", workloads)
         sql.add("AND u.month >= %s AND u.month <= %s", self.months[0], self.months[NOW])
         if months_filter:
             sql.add(f"AND {months_filter}", *filter_params)
@@ -283,15 +296,11 @@ class _ChunkQueries:
         share = source.usage_threshold or Decimal(0)
         sql.add(
             """, above AS (
-            SELECT org, cust, wl, idx, b_idx
-            FROM (
-                SELECT t.org, t.cust, t.wl, t.idx, t.b_idx, t.v,
-                       (SELECT s.value FROM scoring_usage s
-                        WHERE s.customer_id = t.cust AND s.measure = 'paid_seats'
-                          AND s.workload = '' AND s.month = t.m) AS seats
-                FROM t WHERE t.v > 0
-            ) probed
-            WHERE seats > 0 AND v > CAST(%s AS NUMERIC) * seats
+            SELECT org, cust, wl, idx, b_idx FROM t
+            WHERE t.v > 0 AND t.v > CAST(%s AS NUMERIC) * COALESCE(NULLIF(
+                (SELECT s.value FROM scoring_usage s
+                 WHERE s.customer_id = t.cust AND s.measure = 'paid_seats'
+                   AND s.workload = '' AND s.month = t.m), 0), t.v * 1000000000)
         ), per AS (
             SELECT org, cust, wl,
                    MAX(CASE WHEN idx = b_idx THEN 1 ELSE 0 END) AS over_base,

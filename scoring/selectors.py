@@ -6,16 +6,19 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import Prefetch, QuerySet
 
-from portal.models import Organization
+from portal.models import Certification, Organization
 from scoring import engine
 from scoring.models import (
     CertificationGroup,
+    Designation,
     MetricRule,
     MetricSource,
     RuleSet,
     ScoreSnapshot,
+    Workload,
 )
 
 
@@ -179,6 +182,46 @@ def rule_sets_in_force(*, as_of: date) -> list[RuleSetInForce]:
             )
         )
     return in_force
+
+
+# Rule sets change rarely and are read for every recompute: keep the converted rule sets per
+# process, keyed by the as-of date and a stamp of the rule tables, so that a one-organization
+# recompute does not reload the whole program every time. Any audited change (admin, services,
+# imports) adds a history row and so changes the stamp; the row counts catch the rest.
+_RULES_CACHE: dict[date, tuple[tuple[object, ...], list[RuleSetInForce]]] = {}
+_RULE_MODELS = (
+    RuleSet,
+    MetricRule,
+    MetricSource,
+    CertificationGroup,
+    Designation,
+    Workload,
+    Certification,
+)
+
+
+def _rules_stamp() -> tuple[object, ...]:
+    parts = []
+    for model in _RULE_MODELS:
+        history = model.history.model._meta.db_table  # type: ignore[attr-defined]
+        parts.append(f"(SELECT MAX(history_id) FROM {history})")
+        parts.append(f"(SELECT COUNT(*) FROM {model._meta.db_table})")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts))
+        return tuple(cursor.fetchone() or ())
+
+
+def rule_sets_in_force_cached(*, as_of: date) -> list[RuleSetInForce]:
+    """`rule_sets_in_force`, reused while the rule tables are unchanged (one query)."""
+    stamp = _rules_stamp()
+    cached = _RULES_CACHE.get(as_of)
+    if cached is not None and cached[0] == stamp:
+        return cached[1]
+    rule_sets = rule_sets_in_force(as_of=as_of)
+    if len(_RULES_CACHE) > 64:
+        _RULES_CACHE.clear()
+    _RULES_CACHE[as_of] = (stamp, rule_sets)
+    return rule_sets
 
 
 def snapshot_list(

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from fractions import Fraction
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db import connections as db_connections
 from django.db.models import F
 from django.utils import timezone
 
@@ -16,7 +18,7 @@ from portal.models import Organization
 from scoring import engine
 from scoring.measures import compute_measures
 from scoring.models import RecomputeRun, ScoreSnapshot
-from scoring.selectors import RuleSetInForce, rule_sets_in_force
+from scoring.selectors import RuleSetInForce, rule_sets_in_force_cached
 
 logger = logging.getLogger(__name__)
 
@@ -133,17 +135,34 @@ def _recompute_chunk(
     return len(snapshots)
 
 
-def scores_recompute(*, organization_ids: Iterable[int], as_of: date) -> int:
-    """Compute and snapshot every designation of these organizations as of a date (idempotent)."""
+def scores_recompute(
+    *, organization_ids: Iterable[int], as_of: date, workers: int | None = None
+) -> int:
+    """Compute and snapshot every designation of these organizations as of a date (idempotent).
+
+    Chunks run on `workers` threads (default `SCORING_WORKERS`), each with its own database
+    connection — PostgreSQL only, and only outside a transaction, where the threads can see
+    the same committed data; otherwise one after the other.
+    """
     ids = sorted(set(organization_ids))
     existing = list(Organization.objects.unscoped().filter(pk__in=ids).values_list("pk", flat=True))
-    rule_sets = rule_sets_in_force(as_of=as_of)
+    rule_sets = rule_sets_in_force_cached(as_of=as_of)
     if not existing or not rule_sets:
         return 0
-    written = 0
-    for chunk in _chunks(existing, settings.SCORING_CHUNK_SIZE):
-        written += _recompute_chunk(chunk, as_of, rule_sets)
-    return written
+    chunks = list(_chunks(existing, settings.SCORING_CHUNK_SIZE))
+    workers = min(workers or settings.SCORING_WORKERS, len(chunks))
+    connection = transaction.get_connection()
+    if workers <= 1 or connection.vendor != "postgresql" or connection.in_atomic_block:
+        return sum(_recompute_chunk(chunk, as_of, rule_sets) for chunk in chunks)
+
+    def _in_thread(chunk: list[int]) -> int:
+        try:
+            return _recompute_chunk(chunk, as_of, rule_sets)
+        finally:
+            db_connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return sum(pool.map(_in_thread, chunks))
 
 
 def recompute_run_start(*, run_date: date) -> RecomputeRun | None:

@@ -250,3 +250,43 @@ def test_nightly_task_in_process_scores_every_organization_once(org, other_org, 
     computed = list(ScoreSnapshot.objects.unscoped().values_list("pk", "computed_at"))
     assert scores_recompute_nightly_task("2024-06-30") is None
     assert list(ScoreSnapshot.objects.unscoped().values_list("pk", "computed_at")) == computed
+
+
+# --- rule-set cache and parallel chunks ---------------------------------------------------
+
+
+def test_a_rules_change_is_seen_by_the_next_recompute(org):
+    from scoring.models import MetricRule
+
+    security_partner(org, adds=0, people=3, mpu_growth=0, deployments=0)
+    services.scores_recompute(organization_ids=[org.pk], as_of=AS_OF)
+    assert points(snapshot(org))["intermediate_certifications"] == 20
+    metric = MetricRule.objects.get(
+        rule_set__designation__code="security", code="intermediate_certifications"
+    )
+    metric.target = 3
+    metric.save()  # audited: a new history row changes the rules stamp
+    services.scores_recompute(organization_ids=[org.pk], as_of=AS_OF)
+    assert points(snapshot(org))["intermediate_certifications"] == 40
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("shipped_catalog")
+def test_parallel_chunks_write_what_serial_chunks_write(settings):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("threads share committed data on PostgreSQL only")
+    settings.SCORING_CHUNK_SIZE = 1
+    orgs = [OrganizationFactory() for _ in range(4)]
+    for each in orgs:
+        security_partner(each, adds=3, people=2, deployments=2)
+    ids = [o.pk for o in orgs]
+    assert services.scores_recompute(organization_ids=ids, as_of=AS_OF, workers=1) == 24
+    # (creating the organizations also scored them as of today, on commit: compare one date)
+    on_date = ScoreSnapshot.objects.unscoped().filter(as_of=AS_OF)
+    serial = sorted(on_date.values_list("organization_id", "designation_id", "total"))
+    on_date.delete()
+    assert services.scores_recompute(organization_ids=ids, as_of=AS_OF, workers=2) == 24
+    parallel = sorted(on_date.values_list("organization_id", "designation_id", "total"))
+    assert parallel == serial
