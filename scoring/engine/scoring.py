@@ -78,6 +78,31 @@ def _gap_text(parts: tuple[GapPart, ...], requirement: str) -> str:
     return f"{text} {requirement}" if requirement else text
 
 
+def _result(
+    metric: MetricRule,
+    raw: Mapping[str, Fraction],
+    min_points: Fraction,
+    *,
+    points: Fraction,
+    value: Fraction,
+    target: Fraction,
+    gap: tuple[GapPart, ...],
+) -> MetricResult:
+    """The metric's result, with the derived gap text and minimum check."""
+    return MetricResult(
+        code=metric.code,
+        category=metric.category,
+        points=points,
+        max_points=metric.max_points,
+        value=value,
+        target=target,
+        gap=gap,
+        gap_text=_gap_text(gap, metric.requirement),
+        meets_minimum=points >= min_points,
+        sources=MappingProxyType(dict(raw)),
+    )
+
+
 def _score_summed(
     metric: MetricRule, raw: Mapping[str, Fraction], min_points: Fraction
 ) -> MetricResult:
@@ -96,18 +121,7 @@ def _score_summed(
             else target - value
         )
         gap = (GapPart(amount=amount, label=metric.unit_label, unit=metric.sources[0].unit),)
-    return MetricResult(
-        code=metric.code,
-        category=metric.category,
-        points=points,
-        max_points=metric.max_points,
-        value=value,
-        target=target,
-        gap=gap,
-        gap_text=_gap_text(gap, metric.requirement),
-        meets_minimum=points >= min_points,
-        sources=MappingProxyType(dict(raw)),
-    )
+    return _result(metric, raw, min_points, points=points, value=value, target=target, gap=gap)
 
 
 def _score_per_source(
@@ -131,18 +145,7 @@ def _score_per_source(
                 amount = Fraction(math.ceil(amount))
             parts.append(GapPart(amount=amount, label=source.label, unit=source.unit))
         gap = tuple(parts)
-    return MetricResult(
-        code=metric.code,
-        category=metric.category,
-        points=points,
-        max_points=metric.max_points,
-        value=share,
-        target=ONE,
-        gap=gap,
-        gap_text=_gap_text(gap, metric.requirement),
-        meets_minimum=points >= min_points,
-        sources=MappingProxyType(dict(raw)),
-    )
+    return _result(metric, raw, min_points, points=points, value=share, target=ONE, gap=gap)
 
 
 def score_metric(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, ClassVar, Generic, TypeVar
 
 from portal.models import Organization, User
@@ -240,6 +241,20 @@ def workload_catalog() -> dict[str, CatalogWorkload]:
         code.lower(): CatalogWorkload(code, platform, kind, index)
         for index, (code, platform, kind) in enumerate(rows, start=1)
     }
+
+
+class WorkloadCatalogMixin:
+    """Importers whose rows name a workload of the catalog (associations, usage)."""
+
+    @cached_property
+    def _workloads(self) -> dict[str, CatalogWorkload]:
+        return workload_catalog()
+
+    def _parse_workload(self, raw: str) -> CatalogWorkload:
+        workload = self._workloads.get(raw.lower())
+        if workload is None:
+            raise FieldError("unknown workload (not in the workload catalog)")
+        return workload
 
 
 def resolve_customers(

@@ -5,22 +5,20 @@ from __future__ import annotations
 from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import date
-from functools import cached_property
 
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from scoring.imports.base import (
-    CatalogWorkload,
     Counts,
     CustomerLookup,
     KindImporter,
     OrganizationLookup,
     RowReader,
+    WorkloadCatalogMixin,
     chunked,
     organizations_of_customers,
     resolve_customers,
     resolve_organizations,
-    workload_catalog,
 )
 from scoring.imports.fields import (
     FieldError,
@@ -136,7 +134,7 @@ class AssociationRow:
     customer_pk: int = 0
 
 
-class AssociationImporter(KindImporter[AssociationRow]):
+class AssociationImporter(WorkloadCatalogMixin, KindImporter[AssociationRow]):
     """Associations by (organization, customer, type, workload); both ends must exist."""
 
     spec = SPECS["associations"]
@@ -147,21 +145,11 @@ class AssociationImporter(KindImporter[AssociationRow]):
         self._customers = CustomerLookup()
         self._organization_ids: set[int] = set()
 
-    @cached_property
-    def _workloads(self) -> dict[str, CatalogWorkload]:
-        return workload_catalog()
-
     def _parse_type(self, raw: str) -> str:
         kind = raw.upper()
         if kind not in ASSOCIATION_PLATFORMS:
             raise FieldError("unknown association type (CPOR, PAL or DPOR)")
         return kind
-
-    def _parse_workload(self, raw: str) -> CatalogWorkload:
-        workload = self._workloads.get(raw.lower())
-        if workload is None:
-            raise FieldError("unknown workload (not in the workload catalog)")
-        return workload
 
     def parse(self, row: RowReader) -> AssociationRow | None:
         partner_id = row.required("partner_id", parse_partner_id)

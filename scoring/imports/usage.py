@@ -11,20 +11,18 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from functools import cached_property
 
 from django.db import connection
 
 from scoring.imports.base import (
-    CatalogWorkload,
     Counts,
     CustomerLookup,
     KindImporter,
     RowReader,
+    WorkloadCatalogMixin,
     chunked,
     organizations_of_customers,
     resolve_customers,
-    workload_catalog,
 )
 from scoring.imports.fields import (
     FieldError,
@@ -81,7 +79,7 @@ class UsageRow:
     customer_pk: int = 0
 
 
-class UsageImporter(KindImporter[UsageRow]):
+class UsageImporter(WorkloadCatalogMixin, KindImporter[UsageRow]):
     """Usage by (customer, measure, workload, month); the customer must exist."""
 
     spec = SPECS["usage"]
@@ -92,20 +90,10 @@ class UsageImporter(KindImporter[UsageRow]):
         self._customer_pks: set[int] = set()
         self._stage_ready = False
 
-    @cached_property
-    def _workloads(self) -> dict[str, CatalogWorkload]:
-        return workload_catalog()
-
     def _parse_measure(self, raw: str) -> str:
         if raw not in MEASURES:
             raise FieldError(UNKNOWN_MEASURE)
         return raw
-
-    def _parse_workload(self, raw: str) -> CatalogWorkload:
-        workload = self._workloads.get(raw.lower())
-        if workload is None:
-            raise FieldError("unknown workload (not in the workload catalog)")
-        return workload
 
     def parse(self, row: RowReader) -> UsageRow | None:
         month = row.required("month", parse_month)
