@@ -129,7 +129,6 @@ class _ChunkQueries:
                    MIN(CASE WHEN a.start_month <= %s AND (a.end_month IS NULL OR a.end_month >= %s)
                             THEN a.start_month END) AS now_start
             FROM scoring_association a
-            JOIN portal_organization o ON o.id = a.organization_id
             WHERE""",
             now,
             now,
@@ -159,16 +158,21 @@ class _ChunkQueries:
     def _association_filter(self, sql: _Sql, source: SourceParams, alias: str) -> None:
         sql.in_list(f"{alias}.organization_id", self.organization_ids)
         sql.add("AND ").in_list(f"{alias}.type", source.attributions)
-        sql.add(f"AND NOT ({alias}.type = 'PAL' AND o.country = 'CN')")
-        # A correlated look-up: the customer table is global and large, the chunk's few.
+        # Scalar look-ups by primary key, one per association of the chunk: the customer and
+        # organization tables are global and grow with every partner, and a join would let the
+        # planner scan them whole for every chunk (time growing with the square of partners).
         sql.add(
-            f"AND EXISTS (SELECT 1 FROM scoring_customer c WHERE c.id = {alias}.customer_id"
+            f"""AND NOT ({alias}.type = 'PAL' AND (SELECT o.country FROM portal_organization o
+                                             WHERE o.id = {alias}.organization_id) = 'CN')"""
+        )
+        sql.add(
+            f"AND (SELECT 1 FROM scoring_customer c WHERE c.id = {alias}.customer_id"
             " AND c.platform = %s",
             source.platform,
         )
         if source.production_only:
             sql.add("AND c.production = %s", True)
-        sql.add(")")
+        sql.add(") = 1")
 
     def _attributed(
         self,
