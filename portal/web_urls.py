@@ -3,6 +3,7 @@
 from django.urls import include, path
 
 from portal import views
+from scoring import views as scoring_views
 
 organization_patterns = [
     path("", views.organization_home, name="org_home"),
@@ -15,6 +16,8 @@ organization_patterns = [
         views.member_invitation_revoke,
         name="org_invitation_revoke",
     ),
+    path("scores/", scoring_views.scores, name="org_scores"),
+    path("scores/recompute/", scoring_views.scores_recompute_now, name="org_scores_recompute"),
 ]
 
 urlpatterns = [

@@ -1,0 +1,31 @@
+"""The English labels of the shipped rule sets, marked for translation.
+
+Metric `unit_label`s and source `label`s are program data (migration 0002, then staff edits):
+the dashboard passes them through `gettext` at render time, so the shipped ones read in
+Japanese and a label staff type later falls back to its English text. Keep this list in step
+with `scoring/migrations/0002_program_catalog.py`; a test checks that it covers every label.
+"""
+
+from django.utils.translation import gettext_noop
+
+SHIPPED_LABELS = (
+    # Net Customer Adds
+    gettext_noop("net customer adds"),
+    gettext_noop("M365 net customer adds"),
+    gettext_noop("Azure net customer adds"),
+    # Intermediate and advanced certifications
+    gettext_noop("individuals"),
+    # Usage growth
+    gettext_noop("usage growth"),
+    gettext_noop("MPU growth"),
+    gettext_noop("Security ACR growth"),
+    gettext_noop("MAU growth"),
+    gettext_noop("Infrastructure ACR growth"),
+    gettext_noop("Data & AI ACR growth"),
+    gettext_noop("Digital & App Innovation ACR growth"),
+    gettext_noop("Dynamics 365 / Power Platform revenue growth"),
+    # Deployments
+    gettext_noop("deployments"),
+    gettext_noop("M365 deployments"),
+    gettext_noop("Azure deployments"),
+)
