@@ -88,6 +88,9 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @org_member_required
 def organization_home(request: HttpRequest, *, membership: Membership) -> HttpResponse:
+    # scoring depends on portal, not the reverse: import it when the page is served.
+    from scoring.views import score_summary
+
     organization = membership.organization
     people = list(person_list(organization=organization))
     context = {
@@ -99,6 +102,7 @@ def organization_home(request: HttpRequest, *, membership: Membership) -> HttpRe
         "active_certification_count": sum(
             1 for p in people for held in p.certifications.all() if held.is_active
         ),
+        "scores": score_summary(organization=organization),
     }
     return render(request, "portal/organization_home.html", context)
 

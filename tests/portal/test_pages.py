@@ -127,13 +127,19 @@ def test_organization_home_query_ceiling(client, org, member, django_assert_max_
         for certification in certifications:
             HeldCertificationFactory(person=person, certification=certification)
     LegacyCompetencyHeldFactory(organization=org)
+    from scoring.services import scores_recompute  # six score snapshots for the summary row
+
+    scores_recompute(organization_ids=[org.pk], as_of=timezone.localdate())
     client.force_login(member)
 
-    # session, user, membership+org, switcher, legacy competencies, people, held certifications
-    with django_assert_max_num_queries(8):
+    # session, user, membership+org, switcher, legacy competencies, people, held certifications,
+    # the latest score snapshots (one query however many designations)
+    with django_assert_max_num_queries(9):
         response = client.get(reverse("org_home", args=[org.slug]))
 
-    assert response.content.decode().count('class="cert-code mono"') == 60
+    body = response.content.decode()
+    assert body.count('class="cert-code mono"') == 60
+    assert body.count('class="score-summary__item"') == 6
 
 
 @pytest.mark.django_db
