@@ -168,7 +168,7 @@ def test_qualified_badge_and_full_points(client, org, member):
     assert 'data-testid="qualified"' in security
     assert '<span class="score-total__value" data-testid="total">100.0</span>' in security
     assert security.count("Full points") == 4
-    assert "1 of 6 designation qualifies" in body
+    assert "1 of 6 designations qualifies" in body
     japanese = client.get(scores_url(org), HTTP_ACCEPT_LANGUAGE="ja").content.decode()
     assert "認定要件を達成" in card(japanese, "security")
 
