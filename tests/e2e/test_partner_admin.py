@@ -1,13 +1,16 @@
-"""What a partner admin does in a browser: sign in, read the organization, invite, switch."""
+"""What a partner admin does in a browser: sign in, read, invite, switch, read the scores."""
 
 import re
 
 import pytest
 from django.core import mail
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from portal.demo import seed_demo_portal
 from portal.models import Invitation, Organization
+from scoring.demo import seed_demo_telemetry
+from scoring.services import scores_recompute
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -65,3 +68,43 @@ def test_partner_admin_journey(live_server, page):
     expect(page.get_by_role("heading", name="Contoso Security Partners", level=1)).to_be_visible()
     expect(page.get_by_text("更新日")).to_be_visible()
     expect(page.locator("table.table--people")).to_contain_text("Emily Carter")
+
+
+SCORES_SCREENSHOT = "/tmp/portal-scores-{language}.png"
+
+
+def test_partner_admin_reads_the_scores(live_server, page, shipped_catalog):
+    logins = seed_demo_portal()
+    organizations = list(Organization.objects.unscoped())
+    seed_demo_telemetry(organizations=organizations)
+    scores_recompute(organization_ids=[o.pk for o in organizations], as_of=timezone.localdate())
+
+    # Sign in, open the Japanese partner, then its Scores tab.
+    page.goto(f"{live_server.url}/accounts/login/?next=/orgs/sakura-cloud/")
+    page.fill('input[name="login"]', logins.admin_email)
+    page.fill('input[name="password"]', logins.password)
+    page.get_by_role("button", name="Sign In").click()
+    expect(page.get_by_test_id("score-summary")).to_be_visible()
+    page.get_by_role("link", name="Scores", exact=True).click()
+    expect(page).to_have_url(re.compile(r"/orgs/sakura-cloud/scores/$"))
+
+    # The Security card: qualified, with its metrics and what is still missing.
+    security = page.get_by_test_id("score-security")
+    expect(security.get_by_role("heading", name="Security Solutions Partner")).to_be_visible()
+    expect(security.get_by_test_id("qualified")).to_have_text("Qualified")
+    expect(security.locator(".metric")).to_have_count(4)
+    expect(security).to_contain_text("Net Customer Adds")
+    expect(page.get_by_role("button", name="Recompute now")).to_be_visible()
+    page.screenshot(path=SCORES_SCREENSHOT.format(language="en"), full_page=True)
+
+    # In Japanese: the designation's Japanese name and the program's terms.
+    page.get_by_role("button", name="日本語").click()
+    expect(page.locator("html")).to_have_attribute("lang", "ja")
+    security = page.get_by_test_id("score-security")
+    expect(
+        security.get_by_role("heading", name="Security ソリューションパートナー")
+    ).to_be_visible()
+    expect(security.get_by_test_id("qualified")).to_have_text("認定要件を達成")
+    expect(security).to_contain_text("新規顧客数")
+    expect(page.get_by_role("heading", name="パートナーケーパビリティスコア")).to_be_visible()
+    page.screenshot(path=SCORES_SCREENSHOT.format(language="ja"), full_page=True)
