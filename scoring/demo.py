@@ -131,7 +131,9 @@ class _Builder:
     def azure_customer(
         self, key: str, name: str, acr_by_area: dict[str, Series], *, start: int = -12
     ) -> DemoCustomer:
-        usage = {(Measure.ACR_USD, area): series for area, series in acr_by_area.items()}
+        usage: dict[tuple[str, str], Series] = {
+            (Measure.ACR_USD, area): series for area, series in acr_by_area.items()
+        }
         return self.add(
             DemoCustomer(key, Platform.AZURE, name, AssociationType.PAL, start, None, usage)
         )
@@ -139,7 +141,7 @@ class _Builder:
     def dynamics_tenant(
         self, key: str, name: str, seats: Series, revenue: Series, *, start: int = -12
     ) -> DemoCustomer:
-        usage = {
+        usage: dict[tuple[str, str], Series] = {
             (Measure.PAID_SEATS, ""): seats,
             (Measure.REVENUE_USD, "D365Sales"): revenue,
         }
