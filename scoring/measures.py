@@ -1,8 +1,10 @@
 """Raw measures for a chunk of organizations, computed set-based in the database.
 
-Every rule source turns into one SQL statement over the whole chunk (window functions for
-month-over-month events and trailing windows, aggregates for growth), so the cost grows with the
-telemetry of the chunk, not with a Python loop over customers. The same SQL runs on SQLite and
+Rule sources that read the same usage rows (same platform, association types, measure and
+workloads) share one SQL statement over the whole chunk — about nine statements for the six
+shipped rule sets — with window functions for month-over-month events and trailing windows and
+aggregates for growth, so the cost grows with the telemetry of the chunk, not with a Python
+loop over customers. The same SQL runs on SQLite and
 PostgreSQL but for one expression: the month index 0..23, computed from day differences.
 
 Program reading (shared/spec/program.md, with its [decision]s):
@@ -92,14 +94,50 @@ def _number(value: object) -> Decimal:
     return Decimal(str(value)).quantize(CENT)
 
 
+@dataclass(frozen=True)
+class _Family:
+    """Sources that read the same usage rows: one statement computes them all.
+
+    Same platform, association types, measure and workloads; the sources differ in what they
+    count (adds, growth, deployments), their thresholds and whether only production tenants
+    count — so the rows are read once and each source's tail aggregates them its own way.
+    """
+
+    platform: str
+    attributions: tuple[str, ...]
+    measure: str
+    workloads: tuple[str, ...]
+
+
+def _family_of(source: SourceParams) -> _Family:
+    workloads = () if source.measure in TENANT_MEASURES else source.workloads
+    return _Family(source.platform, source.attributions, source.measure, workloads)
+
+
+def _tail_kind(source: SourceParams) -> str:
+    """Which computation a source needs: what its metric counts and which measure feeds it."""
+    if source.metric_code == MetricCode.NET_CUSTOMER_ADDS:
+        return "seat_adds" if source.measure in TENANT_MEASURES else "average_adds"
+    if source.metric_code == MetricCode.USAGE_GROWTH:
+        return "growth"
+    if source.metric_code == MetricCode.DEPLOYMENTS:
+        if source.measure in USER_MEASURES:
+            return "share_deployments"
+        if source.measure == Measure.ACR_USD:
+            return "trailing_deployments"
+        return "crossing_deployments"
+    raise ValueError(f"No telemetry measure for metric {source.metric_code!r}.")
+
+
 class _ChunkQueries:
-    """Builds and runs the per-source statements for one chunk of organizations.
+    """Builds and runs one statement per family of sources for a chunk of organizations.
 
     Every statement starts from `pairs`: one row per (organization, customer) attributed by the
-    source's association types, with the single association's range inline (the common case)
-    and, for customers associated in the current month, the baseline month index `b_idx`.
-    Usage rows join `pairs` once each, so nothing is counted twice when several associations
-    cover the same customer; those rare customers check coverage month by month (EXISTS).
+    family's association types, with the single association's range inline (the common case),
+    the customer's production flag and, for customers associated in the current month, the
+    baseline month (`b_idx`, `b_month`). Usage rows join `pairs` once each (`t`), so nothing is
+    counted twice when several associations cover the same customer (those rare customers check
+    coverage month by month). Each source then adds its own tail over `t`.
     """
 
     def __init__(self, organization_ids: Sequence[int], as_of: date) -> None:
@@ -119,8 +157,8 @@ class _ChunkQueries:
             [self.months[0]],
         )
 
-    def _start(self, sql: _Sql, source: SourceParams, measures: Sequence[str]) -> None:
-        """WITH pairs(org, cust, n, s, e, wl, b_idx, b_month) — ends with a comma."""
+    def _pairs(self, sql: _Sql, family: _Family) -> None:
+        """WITH pairs(org, cust, n, s, e, wl, prod, b_idx, b_month) — ends with a comma."""
         now, year_ago = self.months[NOW], self.months[YEAR_AGO]
         sql.add(
             """WITH pairs0 AS (
@@ -133,15 +171,29 @@ class _ChunkQueries:
             now,
             now,
         )
-        self._association_filter(sql, source, "a")
-        if not set(measures) <= TENANT_MEASURES:
+        sql.in_list("a.organization_id", self.organization_ids)
+        sql.add("AND ").in_list("a.type", family.attributions)
+        # Scalar look-ups by primary key, one per association of the chunk: the customer and
+        # organization tables are global and grow with every partner, and a join would let the
+        # planner scan them whole for every chunk (time growing with the square of partners).
+        sql.add(
+            """AND NOT (a.type = 'PAL' AND (SELECT o.country FROM portal_organization o
+                                           WHERE o.id = a.organization_id) = 'CN')"""
+        )
+        sql.add(
+            "AND (SELECT 1 FROM scoring_customer c WHERE c.id = a.customer_id"
+            " AND c.platform = %s) = 1",
+            family.platform,
+        )
+        if family.workloads:
             # A workload association attributes that workload (and the tenant's own figures).
-            sql.add("AND (a.workload = '' OR ").in_list("a.workload", source.workloads).add(")")
+            sql.add("AND (a.workload = '' OR ").in_list("a.workload", family.workloads).add(")")
         sql.add("GROUP BY a.organization_id, a.customer_id),")
         start_idx, start_params = self._month_index("p.now_start")
         sql.add(
             f"""pairs AS (
             SELECT p.org, p.cust, p.n, p.s, p.e, p.wl,
+                   (SELECT c.production FROM scoring_customer c WHERE c.id = p.cust) AS prod,
                    CASE WHEN p.now_start IS NULL THEN NULL
                         WHEN p.now_start <= %s THEN %s ELSE {start_idx} END AS b_idx,
                    CASE WHEN p.now_start IS NULL THEN NULL
@@ -155,54 +207,48 @@ class _ChunkQueries:
             year_ago,
         )
 
-    def _association_filter(self, sql: _Sql, source: SourceParams, alias: str) -> None:
-        sql.in_list(f"{alias}.organization_id", self.organization_ids)
-        sql.add("AND ").in_list(f"{alias}.type", source.attributions)
-        # Scalar look-ups by primary key, one per association of the chunk: the customer and
-        # organization tables are global and grow with every partner, and a join would let the
-        # planner scan them whole for every chunk (time growing with the square of partners).
-        sql.add(
-            f"""AND NOT ({alias}.type = 'PAL' AND (SELECT o.country FROM portal_organization o
-                                             WHERE o.id = {alias}.organization_id) = 'CN')"""
-        )
-        sql.add(
-            f"AND (SELECT 1 FROM scoring_customer c WHERE c.id = {alias}.customer_id"
-            " AND c.platform = %s",
-            source.platform,
-        )
-        if source.production_only:
-            sql.add("AND c.production = %s", True)
-        sql.add(") = 1")
+    # What each tail reads of the usage rows, as a filter on `u` and `p` (dates only: an index
+    # comparison there would let the planner cross-join), and again on `t` (by index).
+    _ROWS_NEEDED = {
+        "seat_adds": ("u.month >= %(year_ago)s", f"idx >= {YEAR_AGO}"),
+        "average_adds": ("", ""),
+        "growth": (
+            "(u.month = %(now)s OR u.month = p.b_month)",
+            f"(idx = {NOW} OR idx = b_idx)",
+        ),
+        "share_deployments": ("u.month >= p.b_month", "idx >= b_idx"),
+        "trailing_deployments": ("p.b_month IS NOT NULL", "b_idx IS NOT NULL"),
+        "crossing_deployments": ("u.month >= p.b_month", "idx >= b_idx"),
+    }
 
-    def _attributed(
-        self,
-        sql: _Sql,
-        source: SourceParams,
-        measures: Sequence[str],
-        months_filter: str = "",
-        *filter_params: object,
-    ) -> None:
-        """CTE t(org, cust, ms, wl, m, idx, v, b_idx): usage attributed to each organization.
-
-        `months_filter` compares `u.month` with dates (`p.b_month`, parameters) only: an index
-        comparison there would let the planner cross-join months with pairs.
-        """
-        workloads = ("", *source.workloads) if set(measures) - TENANT_MEASURES else ("",)
+    def _attributed(self, sql: _Sql, family: _Family, kinds: set[str]) -> None:
+        """CTE t(org, cust, wl, m, idx, v, prod, b_idx): usage attributed to each organization."""
+        workloads = family.workloads or ("",)
         month_idx, idx_params = self._month_index("u.month")
         sql.add(
-            f"""t AS (
-            SELECT p.org, p.cust, u.measure AS ms, u.workload AS wl, u.month AS m,
-                   {month_idx} AS idx, u.value AS v, p.b_idx
+            # Inlined into each tail: materialized, the rows would be copied once more and
+            # read back without their index (measured: slower than reading them twice).
+            f"""t AS NOT MATERIALIZED (
+            SELECT p.org, p.cust, u.workload AS wl, u.month AS m, {month_idx} AS idx,
+                   u.value AS v, p.prod, p.b_idx
             FROM pairs p
             JOIN scoring_usage u ON u.customer_id = p.cust
-            WHERE""",
+            WHERE u.measure = %s AND""",
             *idx_params,
+            family.measure,
         )
-        sql.in_list("u.measure", measures)
-        sql.add("AND ").in_list("u.workload", workloads)
+        sql.in_list("u.workload", workloads)
         sql.add("AND u.month >= %s AND u.month <= %s", self.months[0], self.months[NOW])
-        if months_filter:
-            sql.add(f"AND {months_filter}", *filter_params)
+        filters = {self._ROWS_NEEDED[kind][0] for kind in kinds}
+        if "" not in filters:
+            named = {"now": self.months[NOW], "year_ago": self.months[YEAR_AGO]}
+            parts, params = [], []
+            for text in sorted(filters):
+                for key in ("now", "year_ago"):
+                    if f"%({key})s" in text:
+                        params.append(named[key])
+                parts.append(text.replace("%(now)s", "%s").replace("%(year_ago)s", "%s"))
+            sql.add("AND (" + " OR ".join(parts) + ")", *params)
         sql.add("""AND CASE WHEN p.n = 1 THEN
                     u.month >= p.s AND (p.e IS NULL OR u.month <= p.e)
                     AND (p.wl = '' OR p.wl = u.workload OR u.workload = '')
@@ -213,185 +259,185 @@ class _ChunkQueries:
                       AND (a2.end_month IS NULL OR a2.end_month >= u.month)
                       AND (a2.workload = '' OR a2.workload = u.workload OR u.workload = '')
                       AND""")
-        sql.in_list("a2.type", source.attributions).add(") END)")
+        sql.in_list("a2.type", family.attributions).add(") END)")
 
-    def _run(self, sql: _Sql) -> dict[int, Decimal]:
-        with connection.cursor() as cursor:
-            cursor.execute(sql.text, sql.params)
-            return {org: _number(value) for org, value in cursor.fetchall()}
+    def _rows(self, kind: str, source: SourceParams) -> str:
+        """The tail's own rows of `t`: its months, and production tenants when it says so."""
+        condition = self._ROWS_NEEDED[kind][1]
+        if source.production_only:
+            condition = f"{condition} AND prod = %s" if condition else "prod = %s"
+        return f"(SELECT * FROM t WHERE {condition})" if condition else "t"
 
-    def seat_net_adds(self, source: SourceParams) -> dict[int, Decimal]:
+    def _production(self, source: SourceParams) -> list[object]:
+        return [True] if source.production_only else []
+
+    def seat_adds(self, sql: _Sql, name: str, source: SourceParams) -> None:
         """Tenants going 0 → ≥ S paid seats (adds) minus ≥ S → 0 (losses), trailing 12 months."""
         seats = Decimal(source.seat_threshold or 0)
-        sql = _Sql()
-        self._start(sql, source, [Measure.PAID_SEATS])
-        self._attributed(sql, source, [Measure.PAID_SEATS], "u.month >= %s", self.months[YEAR_AGO])
-        sql.add(""", ev AS (
+        sql.add(
+            f""", {name}_ev AS (
             SELECT org, idx, v,
                    LAG(idx) OVER w AS pidx, LAG(v) OVER w AS pv,
                    LEAD(idx) OVER w AS nidx, LEAD(v) OVER w AS nv
-            FROM t WINDOW w AS (PARTITION BY org, cust ORDER BY idx)
-        )""")
-        sql.add(
-            """SELECT org,
+            FROM {self._rows("seat_adds", source)} rows_
+            WINDOW w AS (PARTITION BY org, cust ORDER BY idx)
+        ), {name} AS (
+            SELECT org,
                 SUM(CASE WHEN idx > %s AND v >= CAST(%s AS NUMERIC)
                          AND (pidx IS NULL OR pidx <> idx - 1 OR pv = 0) THEN 1 ELSE 0 END)
               - SUM(CASE WHEN idx < %s AND v >= CAST(%s AS NUMERIC)
-                         AND (nidx IS NULL OR nidx <> idx + 1 OR nv = 0) THEN 1 ELSE 0 END)
-            FROM ev GROUP BY org""",
+                         AND (nidx IS NULL OR nidx <> idx + 1 OR nv = 0) THEN 1 ELSE 0 END) AS v
+            FROM {name}_ev GROUP BY org
+        )""",
+            *self._production(source),
             YEAR_AGO,
             seats,
             NOW,
             seats,
         )
-        return self._run(sql)
 
-    def average_net_adds(self, source: SourceParams) -> dict[int, Decimal]:
+    def average_adds(self, sql: _Sql, name: str, source: SourceParams) -> None:
         """Customers averaging ≥ A a month over the trailing 12 months, now minus a year ago."""
         yearly = (source.usage_threshold or Decimal(0)) * 12
-        sql = _Sql()
-        self._start(sql, source, [source.measure])
-        self._attributed(sql, source, [source.measure])
         sql.add(
-            """, per AS (
+            f""", {name}_per AS (
             SELECT org, cust,
                    SUM(CASE WHEN idx > %s THEN v ELSE 0 END) AS now_sum,
                    SUM(CASE WHEN idx <= %s THEN v ELSE 0 END) AS before_sum
-            FROM t GROUP BY org, cust
+            FROM {self._rows("average_adds", source)} rows_ GROUP BY org, cust
+        ), {name} AS (
+            SELECT org,
+                SUM(CASE WHEN now_sum >= CAST(%s AS NUMERIC) THEN 1 ELSE 0 END)
+              - SUM(CASE WHEN before_sum >= CAST(%s AS NUMERIC) THEN 1 ELSE 0 END) AS v
+            FROM {name}_per GROUP BY org
         )""",
             YEAR_AGO,
             YEAR_AGO,
-        )
-        sql.add(
-            """SELECT org,
-                SUM(CASE WHEN now_sum >= CAST(%s AS NUMERIC) THEN 1 ELSE 0 END)
-              - SUM(CASE WHEN before_sum >= CAST(%s AS NUMERIC) THEN 1 ELSE 0 END)
-            FROM per GROUP BY org""",
+            *self._production(source),
             yearly,
             yearly,
         )
-        return self._run(sql)
 
-    def growth(self, source: SourceParams) -> dict[int, Decimal]:
+    def growth(self, sql: _Sql, name: str, source: SourceParams) -> None:
         """Σ over customers associated now of (value now − value at their baseline month)."""
-        sql = _Sql()
-        self._start(sql, source, [source.measure])
-        self._attributed(
-            sql, source, [source.measure], "(u.month = %s OR u.month = p.b_month)", self.months[NOW]
-        )
         sql.add(
-            """SELECT org,
+            f""", {name} AS (
+            SELECT org,
                 SUM(CASE WHEN idx = %s THEN v ELSE 0 END)
-              - SUM(CASE WHEN idx = b_idx THEN v ELSE 0 END)
-            FROM t GROUP BY org""",
+              - SUM(CASE WHEN idx = b_idx THEN v ELSE 0 END) AS v
+            FROM {self._rows("growth", source)} rows_ WHERE b_idx IS NOT NULL GROUP BY org
+        )""",
             NOW,
+            *self._production(source),
         )
-        return self._run(sql)
 
-    def share_deployments(self, source: SourceParams) -> dict[int, Decimal]:
+    def share_deployments(self, sql: _Sql, name: str, source: SourceParams) -> None:
         """Tenants ≥ floor seats now where one workload's users/seats crossed the threshold.
 
         Each attributed users row looks up the tenant's paid seats of the same month (covered by
         the same association, seats being tenant-level figures); only rows above the share go on.
         """
-        sql = _Sql()
-        self._start(sql, source, [source.measure])
-        self._attributed(sql, source, [source.measure], "u.month >= p.b_month")
         share = source.usage_threshold or Decimal(0)
         sql.add(
-            """, above AS (
-            SELECT org, cust, wl, idx, b_idx FROM t
-            WHERE t.v > 0 AND t.v > CAST(%s AS NUMERIC) * COALESCE(NULLIF(
+            f""", {name}_above AS (
+            SELECT org, cust, wl, idx, b_idx FROM {self._rows("share_deployments", source)} r
+            WHERE r.v > 0 AND r.v > CAST(%s AS NUMERIC) * COALESCE(NULLIF(
                 (SELECT s.value FROM scoring_usage s
-                 WHERE s.customer_id = t.cust AND s.measure = 'paid_seats'
-                   AND s.workload = '' AND s.month = t.m), 0), t.v * 1000000000)
-        ), per AS (
+                 WHERE s.customer_id = r.cust AND s.measure = 'paid_seats'
+                   AND s.workload = '' AND s.month = r.m), 0), r.v * 1000000000)
+        ), {name}_per AS (
             SELECT org, cust, wl,
                    MAX(CASE WHEN idx = b_idx THEN 1 ELSE 0 END) AS over_base,
                    MAX(CASE WHEN idx > b_idx THEN 1 ELSE 0 END) AS over_after
-            FROM above GROUP BY org, cust, wl
-        ), deployed AS (
-            SELECT DISTINCT org, cust FROM per WHERE over_base = 0 AND over_after = 1
-        )""",
-            share,
-        )
-        sql.add(
-            """SELECT d.org, COUNT(*) FROM deployed d
+            FROM {name}_above GROUP BY org, cust, wl
+        ), {name}_deployed AS (
+            SELECT DISTINCT org, cust FROM {name}_per WHERE over_base = 0 AND over_after = 1
+        ), {name} AS (
+            SELECT d.org, COUNT(*) AS v FROM {name}_deployed d
             JOIN scoring_usage ns
               ON ns.customer_id = d.cust AND ns.measure = 'paid_seats' AND ns.workload = ''
              AND ns.month = %s
             WHERE ns.value >= CAST(%s AS NUMERIC)
-            GROUP BY d.org""",
+            GROUP BY d.org
+        )""",
+            *self._production(source),
+            share,
             self.months[NOW],
             Decimal(source.seat_threshold or 0),
         )
-        return self._run(sql)
 
-    def trailing_deployments(self, source: SourceParams) -> dict[int, Decimal]:
+    def trailing_deployments(self, sql: _Sql, name: str, source: SourceParams) -> None:
         """Customers whose trailing-12-month total crossed the threshold since the baseline."""
-        sql = _Sql()
-        self._start(sql, source, [source.measure])
-        self._attributed(sql, source, [source.measure], "p.b_idx IS NOT NULL")
-        sql.add(""", monthly AS (
+        threshold = source.usage_threshold or Decimal(0)
+        sql.add(
+            f""", {name}_monthly AS (
             SELECT org, cust, idx, MAX(b_idx) AS b_idx, SUM(v) AS v
-            FROM t GROUP BY org, cust, idx
-        ), rolling AS (
+            FROM {self._rows("trailing_deployments", source)} rows_ GROUP BY org, cust, idx
+        ), {name}_rolling AS (
             SELECT org, cust, idx, b_idx, v,
                    SUM(v) OVER (PARTITION BY org, cust ORDER BY idx
                                 RANGE BETWEEN 11 PRECEDING AND CURRENT ROW) AS t12
-            FROM monthly
-        ), per AS (
+            FROM {name}_monthly
+        ), {name}_per AS (
             SELECT org, cust,
                    SUM(CASE WHEN idx BETWEEN b_idx - 11 AND b_idx THEN v ELSE 0 END) AS base_t12,
                    MAX(CASE WHEN idx > b_idx THEN t12 END) AS best_after
-            FROM rolling GROUP BY org, cust
-        )""")
-        threshold = source.usage_threshold or Decimal(0)
-        sql.add(
-            """SELECT org, COUNT(*) FROM per
+            FROM {name}_rolling GROUP BY org, cust
+        ), {name} AS (
+            SELECT org, COUNT(*) AS v FROM {name}_per
             WHERE base_t12 <= CAST(%s AS NUMERIC) AND best_after > CAST(%s AS NUMERIC)
-            GROUP BY org""",
+            GROUP BY org
+        )""",
+            *self._production(source),
             threshold,
             threshold,
         )
-        return self._run(sql)
 
-    def crossing_deployments(self, source: SourceParams) -> dict[int, Decimal]:
+    def crossing_deployments(self, sql: _Sql, name: str, source: SourceParams) -> None:
         """Customers whose monthly figure was ≤ threshold at baseline and above it since."""
-        sql = _Sql()
-        self._start(sql, source, [source.measure])
-        self._attributed(sql, source, [source.measure], "u.month >= p.b_month")
         threshold = source.usage_threshold or Decimal(0)
         sql.add(
-            """, per AS (
+            f""", {name}_per AS (
             SELECT org, cust,
                    MAX(CASE WHEN idx = b_idx AND v > CAST(%s AS NUMERIC)
                             THEN 1 ELSE 0 END) AS over_base,
                    MAX(CASE WHEN idx > b_idx AND v > CAST(%s AS NUMERIC)
                             THEN 1 ELSE 0 END) AS over_after
-            FROM t GROUP BY org, cust
+            FROM {self._rows("crossing_deployments", source)} rows_ GROUP BY org, cust
+        ), {name} AS (
+            SELECT org, COUNT(*) AS v FROM {name}_per
+            WHERE over_base = 0 AND over_after = 1 GROUP BY org
         )""",
             threshold,
             threshold,
+            *self._production(source),
         )
-        sql.add("SELECT org, COUNT(*) FROM per WHERE over_base = 0 AND over_after = 1 GROUP BY org")
-        return self._run(sql)
+
+    def family_values(
+        self, family: _Family, sources: Sequence[SourceParams]
+    ) -> list[dict[int, Decimal]]:
+        """One statement: for each source of the family, organization → value."""
+        kinds = [_tail_kind(source) for source in sources]
+        sql = _Sql()
+        self._pairs(sql, family)
+        self._attributed(sql, family, set(kinds))
+        for index, (kind, source) in enumerate(zip(kinds, sources, strict=True)):
+            getattr(self, kind)(sql, f"r{index}", source)
+        sql.add(
+            "\nUNION ALL\n".join(
+                f"SELECT {index} AS src, org, v FROM r{index}" for index in range(len(sources))
+            )
+        )
+        values: list[dict[int, Decimal]] = [{} for _ in sources]
+        with connection.cursor() as cursor:
+            cursor.execute(sql.text, sql.params)
+            for index, org, value in cursor.fetchall():
+                values[index][org] = _number(value)
+        return values
 
     def for_source(self, source: SourceParams) -> dict[int, Decimal]:
-        """Dispatch on what the metric counts and which measure feeds it."""
-        if source.metric_code == MetricCode.NET_CUSTOMER_ADDS:
-            if source.measure in TENANT_MEASURES:
-                return self.seat_net_adds(source)
-            return self.average_net_adds(source)
-        if source.metric_code == MetricCode.USAGE_GROWTH:
-            return self.growth(source)
-        if source.metric_code == MetricCode.DEPLOYMENTS:
-            if source.measure in USER_MEASURES:
-                return self.share_deployments(source)
-            if source.measure == Measure.ACR_USD:
-                return self.trailing_deployments(source)
-            return self.crossing_deployments(source)
-        raise ValueError(f"No telemetry measure for metric {source.metric_code!r}.")
+        """One source alone (diagnostics and tests): a family of one."""
+        return self.family_values(_family_of(source), [source])[0]
 
 
 def _certified_individuals(
@@ -438,14 +484,21 @@ def compute_measures(
         org: {rs.designation_code: defaultdict(dict) for rs in rule_sets}
         for org in organization_ids
     }
-    # Identical sources in several designations (e.g. M365 seats adds) are computed once.
-    cache: dict[SourceParams, dict[int, Decimal]] = {}
+    # Sources that read the same rows share one statement; identical sources in several
+    # designations (e.g. M365 seat adds) are computed once.
+    families: dict[_Family, list[SourceParams]] = defaultdict(list)
     for rule_set in rule_sets:
         for source in rule_set.sources:
-            cache_key = dataclasses.replace(source, key="")
-            if cache_key not in cache:
-                cache[cache_key] = queries.for_source(source)
-            values = cache[cache_key]
+            distinct = dataclasses.replace(source, key="")
+            if distinct not in families[_family_of(source)]:
+                families[_family_of(source)].append(distinct)
+    computed: dict[SourceParams, dict[int, Decimal]] = {}
+    for family, sources in families.items():
+        for source, values in zip(sources, queries.family_values(family, sources), strict=True):
+            computed[source] = values
+    for rule_set in rule_sets:
+        for source in rule_set.sources:
+            values = computed[dataclasses.replace(source, key="")]
             for org in organization_ids:
                 result[org][rule_set.designation_code][source.metric_code][source.key] = values.get(
                     org, Decimal(0)
