@@ -104,3 +104,12 @@ def person_list(
     return people.prefetch_related(Prefetch("certifications", queryset=held)).order_by(
         "name", "person_id"
     )
+
+
+def invitation_accepted_by(*, token: str, user: User) -> bool:
+    """Whether this user already accepted the invitation with this token.
+
+    A cross-tenant read: the token, not a URL, names the organization, and the read is
+    narrowed to the user's own acceptance.
+    """
+    return Invitation.objects.unscoped().filter(token=token, accepted_by=user).exists()

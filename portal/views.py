@@ -24,8 +24,9 @@ from django.views.decorators.http import require_POST
 
 from portal.exceptions import ApplicationError
 from portal.forms import InvitationForm, MembershipRoleForm
-from portal.models import Invitation, Membership
+from portal.models import Membership
 from portal.selectors import (
+    invitation_accepted_by,
     invitation_list,
     legacy_competency_list,
     member_list,
@@ -240,9 +241,8 @@ def invitation_detail(request: HttpRequest, token: str) -> HttpResponse:
     try:
         invitation = invitation_get_open(token=token)
     except ApplicationError as error:
-        accepted_by_me = (
-            request.user.is_authenticated
-            and Invitation.objects.unscoped().filter(token=token, accepted_by=request.user).exists()
+        accepted_by_me = request.user.is_authenticated and invitation_accepted_by(
+            token=token, user=request.user
         )
         if accepted_by_me:
             return redirect("home")

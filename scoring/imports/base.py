@@ -7,6 +7,9 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, ClassVar, Generic, TypeVar
 
+from django.db.models import Model
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+
 from portal.models import Organization, User
 from scoring.imports.fields import FieldError
 from scoring.imports.result import RowError
@@ -146,6 +149,15 @@ class KindImporter(Generic[RowT]):
     def history_user(self) -> Any:
         """The actor, when it is a user the audit history can point at."""
         return self.actor if isinstance(self.actor, User) else None
+
+    def save_with_history(
+        self, model: type[Model], new: list[Any], changed: list[Any], fields: list[str]
+    ) -> None:
+        """Insert the new rows and update the changed ones in bulk, audited as the actor."""
+        if new:
+            bulk_create_with_history(new, model, default_user=self.history_user)
+        if changed:
+            bulk_update_with_history(changed, model, fields, default_user=self.history_user)
 
 
 class OrganizationLookup:

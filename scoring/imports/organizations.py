@@ -8,7 +8,6 @@ from datetime import date
 from functools import cached_property
 
 from django.utils.text import slugify
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from portal.models import LegacyCompetency, Organization, OrganizationLegacyCompetency
 from scoring.imports.base import Counts, KindImporter, RowReader
@@ -129,13 +128,7 @@ class OrganizationImporter(KindImporter[OrganizationRow]):
                 organization.renewal_date = row.renewal_date
             if before != (organization.name, organization.country, organization.renewal_date):
                 changed.append(organization)
-        user = self.history_user
-        if new:
-            bulk_create_with_history(new, Organization, default_user=user)
-        if changed:
-            bulk_update_with_history(
-                changed, Organization, ["name", "country", "renewal_date"], default_user=user
-            )
+        self.save_with_history(Organization, new, changed, ["name", "country", "renewal_date"])
         ids = {organization.partner_id: organization.pk for organization in existing.values()}
         ids.update({organization.partner_id: organization.pk for organization in new})
         self._organization_ids.update(ids.values())
@@ -203,13 +196,8 @@ class OrganizationImporter(KindImporter[OrganizationRow]):
                     grade.level = level
                     changed.append(grade)
             removed.extend(g for c, g in current.items() if c not in levels)
+        self.save_with_history(OrganizationLegacyCompetency, new, changed, ["level"])
         user = self.history_user
-        if new:
-            bulk_create_with_history(new, OrganizationLegacyCompetency, default_user=user)
-        if changed:
-            bulk_update_with_history(
-                changed, OrganizationLegacyCompetency, ["level"], default_user=user
-            )
         for grade in removed:
             # One by one so the audit history records who removed it; removals are rare.
             grade._history_user = user  # type: ignore[attr-defined]  # read by simple-history

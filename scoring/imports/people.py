@@ -7,8 +7,6 @@ from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
 
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
-
 from portal.models import Certification, HeldCertification, Person
 from scoring.imports.base import (
     Counts,
@@ -96,11 +94,7 @@ class PersonImporter(KindImporter[PersonRow]):
                 person.email = row.email
             if before != (person.name, person.email):
                 changed.append(person)
-        user = self.history_user
-        if new:
-            bulk_create_with_history(new, Person, default_user=user)
-        if changed:
-            bulk_update_with_history(changed, Person, ["name", "email"], default_user=user)
+        self.save_with_history(Person, new, changed, ["name", "email"])
         self._organization_ids.update(row.organization_id for row in rows)
         return Counts(len(new), len(changed), len(rows) - len(new) - len(changed))
 
@@ -222,13 +216,7 @@ class HeldCertificationImporter(KindImporter[HeldRow]):
             if (held.earned_on, held.expires_on) != (row.earned_on, row.expires_on):
                 held.earned_on, held.expires_on = row.earned_on, row.expires_on
                 changed.append(held)
-        user = self.history_user
-        if new:
-            bulk_create_with_history(new, HeldCertification, default_user=user)
-        if changed:
-            bulk_update_with_history(
-                changed, HeldCertification, ["earned_on", "expires_on"], default_user=user
-            )
+        self.save_with_history(HeldCertification, new, changed, ["earned_on", "expires_on"])
         self._organization_ids.update(row.organization_id for row in rows)
         return Counts(len(new), len(changed), len(rows) - len(new) - len(changed))
 

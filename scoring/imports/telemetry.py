@@ -6,8 +6,6 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import date
 
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
-
 from scoring.imports.base import (
     Counts,
     CustomerLookup,
@@ -225,13 +223,7 @@ class AssociationImporter(WorkloadCatalogMixin, KindImporter[AssociationRow]):
                 association.start_month, association.end_month = row.start_month, row.end_month
                 changed.append(association)
         # In bulk, with history: associations are few per organization and partners see them.
-        user = self.history_user
-        if new:
-            bulk_create_with_history(new, Association, default_user=user)
-        if changed:
-            bulk_update_with_history(
-                changed, Association, ["start_month", "end_month"], default_user=user
-            )
+        self.save_with_history(Association, new, changed, ["start_month", "end_month"])
         self._organization_ids.update(row.organization_id for row in rows)
         return Counts(len(new), len(changed), len(rows) - len(new) - len(changed))
 
