@@ -28,7 +28,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 
 from portal.models import HeldCertification
 from scoring.models import Measure, MetricCode
@@ -129,315 +129,334 @@ def _tail_kind(source: SourceParams) -> str:
     raise ValueError(f"No telemetry measure for metric {source.metric_code!r}.")
 
 
-class _ChunkQueries:
-    """Builds and runs one statement per family of sources for a chunk of organizations.
+def _fetch_with_hash_joins(sql: _Sql) -> list[tuple[Any, ...]]:
+    """Run the chunk statement; on PostgreSQL with nested-loop joins switched off meanwhile.
 
-    Every statement starts from `pairs`: one row per (organization, customer) attributed by the
-    family's association types, with the single association's range inline (the common case),
-    the customer's production flag and, for customers associated in the current month, the
-    baseline month (`b_idx`, `b_month`). Usage rows join `pairs` once each (`t`), so nothing is
-    counted twice when several associations cover the same customer (those rare customers check
-    coverage month by month). Each source then adds its own tail over `t`.
+    The statement joins CTEs, which carry no statistics: the planner takes every filtered CTE
+    scan for one row and would join thousands of rows to thousands by nested loops. Hash and
+    merge joins are right for every join in it. The setting is local to the transaction and put
+    back as it was.
+    """
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor != "postgresql":
+            cursor.execute(sql.text, sql.params)
+            return cursor.fetchall()
+        cursor.execute("SELECT set_config('enable_nestloop', 'off', true)")
+        cursor.execute(sql.text, sql.params)
+        rows = cursor.fetchall()
+        cursor.execute("SELECT set_config('enable_nestloop', 'on', true)")
+        return rows
+
+
+MONTHS = range(WINDOW_MONTHS)
+TRAILING = range(YEAR_AGO + 1, NOW + 1)  # the trailing 12 months, idx 12..23
+BASELINES = range(YEAR_AGO, NOW + 1)  # where a baseline can fall, idx 11..23
+
+
+def _sum(terms: Iterable[str]) -> str:
+    return "(" + " + ".join(terms) + ")"
+
+
+def _at_baseline(column: str) -> str:
+    """The column's value at the row's baseline month (b_idx is 11..23)."""
+    cases = " ".join(f"WHEN {k} THEN {column.format(k=k)}" for k in BASELINES)
+    return f"CASE b_idx {cases} END"
+
+
+def _any_after_baseline(condition: str) -> str:
+    """1 when the condition holds in some month after the row's baseline, else 0."""
+    terms = " OR ".join(f"(b_idx < {k} AND {condition.format(k=k)})" for k in TRAILING)
+    return f"CASE WHEN {terms} THEN 1 ELSE 0 END"
+
+
+class _ChunkStatement:
+    """One statement computes every telemetry source of every rule set for a chunk.
+
+    The usage rows of the chunk's customers are read once, in index order, and pivoted into
+    one wide row per customer series (measure × workload): `series(cust, measure, wl, v0..v23)`,
+    v<k> being month k of the window (0 when there is no row). Each family of sources (same
+    platform, association types, measure and workloads) then masks the series with its
+    associations — `f<i>(org, cust, wl, prod, b_idx, m0..m23)`, m<k> = v<k> in the months an
+    association of the family's types covers, else 0 — and each source is plain arithmetic over
+    those columns (month-over-month events, trailing sums, baselines), aggregated per
+    organization. No window function and no second read of the usage table: the cost is one
+    ordered pass over the chunk's rows plus a few operations per series.
     """
 
     def __init__(self, organization_ids: Sequence[int], as_of: date) -> None:
         self.organization_ids = list(organization_ids)
         self.months = window_months(as_of)
+        self.sql = _Sql()
 
-    def _month_index(self, column: str) -> tuple[str, list[object]]:
+    def _month_index(self, column: str) -> str:
         """SQL for the window index of a first-of-month date (0 = oldest, NOW = current).
 
         Integer day arithmetic, no join: months between two first days are
         (days × 12 + 183) ÷ 365, exact over far more than the 24 months used here.
         """
+        self.sql.params.append(self.months[0])
         if connection.vendor == "postgresql":
-            return f"((({column}) - CAST(%s AS DATE)) * 12 + 183) / 365", [self.months[0]]
-        return (
-            f"CAST(((julianday({column}) - julianday(%s)) * 12 + 183) / 365 AS INTEGER)",
-            [self.months[0]],
-        )
+            return f"((({column}) - CAST(%s AS DATE)) * 12 + 183) / 365"
+        return f"CAST(((julianday({column}) - julianday(%s)) * 12 + 183) / 365 AS INTEGER)"
 
-    def _pairs(self, sql: _Sql, family: _Family) -> None:
-        """WITH pairs(org, cust, n, s, e, wl, prod, b_idx, b_month) — ends with a comma."""
-        now, year_ago = self.months[NOW], self.months[YEAR_AGO]
+    def _associations(self) -> None:
+        """assoc(org, cust, type, wl, s_idx, e_idx, platform, prod, mask): the chunk's associations
+        that overlap the window, PAL of partners in China left out."""
+        sql = self.sql
+        sql.add("WITH assoc0 AS (SELECT a.organization_id AS org, a.customer_id AS cust,")
+        sql.add("a.type AS type, a.workload AS wl,")
+        sql.add(f"{self._month_index('a.start_month')} AS s_idx,")
+        sql.add(f"CASE WHEN a.end_month IS NULL THEN {WINDOW_MONTHS} ELSE")
+        sql.add(f"{self._month_index('a.end_month')} END AS e_idx,")
+        # Scalar look-ups by primary key: the customer and organization tables are global and
+        # grow with every partner; a join would let the planner scan them whole per chunk.
         sql.add(
-            """WITH pairs0 AS (
-            SELECT a.organization_id AS org, a.customer_id AS cust, COUNT(*) AS n,
-                   MIN(a.start_month) AS s, MAX(a.end_month) AS e, MAX(a.workload) AS wl,
-                   MIN(CASE WHEN a.start_month <= %s AND (a.end_month IS NULL OR a.end_month >= %s)
-                            THEN a.start_month END) AS now_start
-            FROM scoring_association a
-            WHERE""",
-            now,
-            now,
+            "(SELECT c.platform FROM scoring_customer c WHERE c.id = a.customer_id) AS platform,"
+            "(SELECT c.production FROM scoring_customer c WHERE c.id = a.customer_id) AS prod"
         )
+        sql.add("FROM scoring_association a WHERE")
         sql.in_list("a.organization_id", self.organization_ids)
-        sql.add("AND ").in_list("a.type", family.attributions)
-        # Scalar look-ups by primary key, one per association of the chunk: the customer and
-        # organization tables are global and grow with every partner, and a join would let the
-        # planner scan them whole for every chunk (time growing with the square of partners).
+        sql.add(
+            "AND a.start_month <= %s AND (a.end_month IS NULL OR a.end_month >= %s)",
+            self.months[NOW],
+            self.months[0],
+        )
         sql.add(
             """AND NOT (a.type = 'PAL' AND (SELECT o.country FROM portal_organization o
-                                           WHERE o.id = a.organization_id) = 'CN')"""
+                                           WHERE o.id = a.organization_id) = 'CN')),"""
         )
+        # The months 0..23 each association covers, as bits (bit k = month k).
         sql.add(
-            "AND (SELECT 1 FROM scoring_customer c WHERE c.id = a.customer_id"
-            " AND c.platform = %s) = 1",
-            family.platform,
-        )
-        if family.workloads:
-            # A workload association attributes that workload (and the tenant's own figures).
-            sql.add("AND (a.workload = '' OR ").in_list("a.workload", family.workloads).add(")")
-        sql.add("GROUP BY a.organization_id, a.customer_id),")
-        start_idx, start_params = self._month_index("p.now_start")
-        sql.add(
-            f"""pairs AS (
-            SELECT p.org, p.cust, p.n, p.s, p.e, p.wl,
-                   (SELECT c.production FROM scoring_customer c WHERE c.id = p.cust) AS prod,
-                   CASE WHEN p.now_start IS NULL THEN NULL
-                        WHEN p.now_start <= %s THEN %s ELSE {start_idx} END AS b_idx,
-                   CASE WHEN p.now_start IS NULL THEN NULL
-                        WHEN p.now_start <= %s THEN %s ELSE p.now_start END AS b_month
-            FROM pairs0 p
-        ),""",
-            year_ago,
-            YEAR_AGO,
-            *start_params,
-            year_ago,
-            year_ago,
+            f"""assoc AS MATERIALIZED (SELECT assoc0.*,
+                (1 << (CASE WHEN e_idx > {NOW} THEN {NOW} ELSE e_idx END + 1))
+              - (1 << (CASE WHEN s_idx < 0 THEN 0 ELSE s_idx END)) AS mask FROM assoc0),"""
         )
 
-    # What each tail reads of the usage rows, as a filter on `u` and `p` (dates only: an index
-    # comparison there would let the planner cross-join), and again on `t` (by index).
-    _ROWS_NEEDED = {
-        "seat_adds": ("u.month >= %(year_ago)s", f"idx >= {YEAR_AGO}"),
-        "average_adds": ("", ""),
-        "growth": (
-            "(u.month = %(now)s OR u.month = p.b_month)",
-            f"(idx = {NOW} OR idx = b_idx)",
-        ),
-        "share_deployments": ("u.month >= p.b_month", "idx >= b_idx"),
-        "trailing_deployments": ("p.b_month IS NOT NULL", "b_idx IS NOT NULL"),
-        "crossing_deployments": ("u.month >= p.b_month", "idx >= b_idx"),
-    }
+    # Sources that look further back than the current month's baseline (11..23).
+    _WHOLE_WINDOW = {"average_adds", "trailing_deployments"}
 
-    def _attributed(self, sql: _Sql, family: _Family, kinds: set[str]) -> None:
-        """CTE t(org, cust, wl, m, idx, v, prod, b_idx): usage attributed to each organization."""
-        workloads = family.workloads or ("",)
-        month_idx, idx_params = self._month_index("u.month")
-        sql.add(
-            # Inlined into each tail: materialized, the rows would be copied once more and
-            # read back without their index (measured: slower than reading them twice).
-            f"""t AS NOT MATERIALIZED (
-            SELECT p.org, p.cust, u.workload AS wl, u.month AS m, {month_idx} AS idx,
-                   u.value AS v, p.prod, p.b_idx
-            FROM pairs p
-            JOIN scoring_usage u ON u.customer_id = p.cust
-            WHERE u.measure = %s AND""",
-            *idx_params,
-            family.measure,
-        )
-        sql.in_list("u.workload", workloads)
-        sql.add("AND u.month >= %s AND u.month <= %s", self.months[0], self.months[NOW])
-        filters = {self._ROWS_NEEDED[kind][0] for kind in kinds}
-        if "" not in filters:
-            named = {"now": self.months[NOW], "year_ago": self.months[YEAR_AGO]}
-            parts, params = [], []
-            for text in sorted(filters):
-                for key in ("now", "year_ago"):
-                    if f"%({key})s" in text:
-                        params.append(named[key])
-                parts.append(text.replace("%(now)s", "%s").replace("%(year_ago)s", "%s"))
-            sql.add("AND (" + " OR ".join(parts) + ")", *params)
-        sql.add("""AND CASE WHEN p.n = 1 THEN
-                    u.month >= p.s AND (p.e IS NULL OR u.month <= p.e)
-                    AND (p.wl = '' OR p.wl = u.workload OR u.workload = '')
-                ELSE EXISTS (
-                    SELECT 1 FROM scoring_association a2
-                    WHERE a2.organization_id = p.org AND a2.customer_id = p.cust
-                      AND a2.start_month <= u.month
-                      AND (a2.end_month IS NULL OR a2.end_month >= u.month)
-                      AND (a2.workload = '' OR a2.workload = u.workload OR u.workload = '')
-                      AND""")
-        sql.in_list("a2.type", family.attributions).add(") END)")
+    def _series(self, whole: Sequence[str], recent: Sequence[str]) -> None:
+        """series(cust, measure, wl, v0..v23): one ordered pass over the chunk's usage rows.
 
-    def _rows(self, kind: str, source: SourceParams) -> str:
-        """The tail's own rows of `t`: its months, and production tenants when it says so."""
-        condition = self._ROWS_NEEDED[kind][1]
-        if source.production_only:
-            condition = f"{condition} AND prod = %s" if condition else "prod = %s"
-        return f"(SELECT * FROM t WHERE {condition})" if condition else "t"
-
-    def _production(self, source: SourceParams) -> list[object]:
-        return [True] if source.production_only else []
-
-    def seat_adds(self, sql: _Sql, name: str, source: SourceParams) -> None:
-        """Tenants going 0 → ≥ S paid seats (adds) minus ≥ S → 0 (losses), trailing 12 months."""
-        seats = Decimal(source.seat_threshold or 0)
-        sql.add(
-            f""", {name}_ev AS (
-            SELECT org, idx, v,
-                   LAG(idx) OVER w AS pidx, LAG(v) OVER w AS pv,
-                   LEAD(idx) OVER w AS nidx, LEAD(v) OVER w AS nv
-            FROM {self._rows("seat_adds", source)} rows_
-            WINDOW w AS (PARTITION BY org, cust ORDER BY idx)
-        ), {name} AS (
-            SELECT org,
-                SUM(CASE WHEN idx > %s AND v >= CAST(%s AS NUMERIC)
-                         AND (pidx IS NULL OR pidx <> idx - 1 OR pv = 0) THEN 1 ELSE 0 END)
-              - SUM(CASE WHEN idx < %s AND v >= CAST(%s AS NUMERIC)
-                         AND (nidx IS NULL OR nidx <> idx + 1 OR nv = 0) THEN 1 ELSE 0 END) AS v
-            FROM {name}_ev GROUP BY org
-        )""",
-            *self._production(source),
-            YEAR_AGO,
-            seats,
-            NOW,
-            seats,
-        )
-
-    def average_adds(self, sql: _Sql, name: str, source: SourceParams) -> None:
-        """Customers averaging ≥ A a month over the trailing 12 months, now minus a year ago."""
-        yearly = (source.usage_threshold or Decimal(0)) * 12
-        sql.add(
-            f""", {name}_per AS (
-            SELECT org, cust,
-                   SUM(CASE WHEN idx > %s THEN v ELSE 0 END) AS now_sum,
-                   SUM(CASE WHEN idx <= %s THEN v ELSE 0 END) AS before_sum
-            FROM {self._rows("average_adds", source)} rows_ GROUP BY org, cust
-        ), {name} AS (
-            SELECT org,
-                SUM(CASE WHEN now_sum >= CAST(%s AS NUMERIC) THEN 1 ELSE 0 END)
-              - SUM(CASE WHEN before_sum >= CAST(%s AS NUMERIC) THEN 1 ELSE 0 END) AS v
-            FROM {name}_per GROUP BY org
-        )""",
-            YEAR_AGO,
-            YEAR_AGO,
-            *self._production(source),
-            yearly,
-            yearly,
-        )
-
-    def growth(self, sql: _Sql, name: str, source: SourceParams) -> None:
-        """Σ over customers associated now of (value now − value at their baseline month)."""
-        sql.add(
-            f""", {name} AS (
-            SELECT org,
-                SUM(CASE WHEN idx = %s THEN v ELSE 0 END)
-              - SUM(CASE WHEN idx = b_idx THEN v ELSE 0 END) AS v
-            FROM {self._rows("growth", source)} rows_ WHERE b_idx IS NOT NULL GROUP BY org
-        )""",
-            NOW,
-            *self._production(source),
-        )
-
-    def share_deployments(self, sql: _Sql, name: str, source: SourceParams) -> None:
-        """Tenants ≥ floor seats now where one workload's users/seats crossed the threshold.
-
-        Each attributed users row looks up the tenant's paid seats of the same month (covered by
-        the same association, seats being tenant-level figures); only rows above the share go on.
+        Measures in `whole` are read for the 24 months; those in `recent` only from month 11
+        (12 months ago) on, their earlier columns being 0 — no source of theirs looks earlier.
         """
-        share = source.usage_threshold or Decimal(0)
+        sql = self.sql
+        sql.add("series AS MATERIALIZED (")
+        parts = [(list(whole), 0), (list(recent), YEAR_AGO)]
+        for number, (measures, first) in enumerate(part for part in parts if part[0]):
+            if number:
+                sql.add("UNION ALL")
+            sql.add("SELECT u.customer_id AS cust, u.measure, u.workload AS wl,")
+            # A plain date comparison per month: cheaper per row than an index and a CASE.
+            sql.add(
+                ", ".join(
+                    f"COALESCE(SUM(u.value) FILTER (WHERE u.month = %s), 0) AS v{k}"
+                    if k >= first
+                    else f"0 AS v{k}"
+                    for k in MONTHS
+                ),
+                *self.months[first:],
+            )
+            sql.add("FROM scoring_usage u WHERE")
+            if connection.vendor == "postgresql":
+                # An array of the customers lets the index hand the rows over already grouped.
+                sql.add("u.customer_id = ANY(ARRAY(SELECT DISTINCT cust FROM assoc))")
+            else:
+                sql.add("u.customer_id IN (SELECT cust FROM assoc)")
+            sql.add("AND ").in_list("u.measure", sorted(measures))
+            sql.add("AND u.month >= %s AND u.month <= %s", self.months[first], self.months[NOW])
+            sql.add("GROUP BY u.customer_id, u.measure, u.workload")
+        sql.add("),")
+
+    def _family(self, name: str, family: _Family, first: int) -> None:
+        """{name}(org, cust, wl, prod, b_idx, m0..m23): the family's series, masked by the
+        months its associations cover; b_idx for customers associated in the current month.
+
+        Coverage is a bit mask per association (bit k = month k). A series of the whole tenant
+        (blank workload) is covered by any association; a workload's series by the blank-workload
+        associations and those of that workload. Several associations OR their masks together.
+        """
+        sql = self.sql
+        sql.add(f"{name}_a AS (SELECT org, cust, prod, BIT_OR(mask) AS mask_all,")
+        sql.add("BIT_OR(CASE WHEN wl = '' THEN mask ELSE 0 END) AS mask_blank,")
+        sql.add(f"MIN(CASE WHEN s_idx <= {NOW} AND e_idx >= {NOW}")
+        if family.workloads:
+            sql.add("AND (wl = '' OR ").in_list("wl", family.workloads).add(")")
+        sql.add("THEN s_idx END) AS now_start")
+        sql.add("FROM assoc WHERE platform = %s AND ", family.platform)
+        sql.in_list("type", family.attributions).add("GROUP BY org, cust, prod),")
+        sql.add(f"{name}_w AS (SELECT org, cust, wl, BIT_OR(mask) AS mask")
+        sql.add("FROM assoc WHERE platform = %s AND ", family.platform)
+        sql.in_list("type", family.attributions).add("AND wl <> '' GROUP BY org, cust, wl),")
+        sql.add(f"{name}_k AS (SELECT a.org, a.cust, s.wl, a.prod, a.now_start,")
+        sql.add("CASE WHEN s.wl = '' THEN a.mask_all ELSE a.mask_blank | COALESCE(w.mask, 0) END")
+        sql.add(f"AS mask, {', '.join(f's.v{k}' for k in range(first, WINDOW_MONTHS))}")
         sql.add(
-            f""", {name}_above AS (
-            SELECT org, cust, wl, idx, b_idx FROM {self._rows("share_deployments", source)} r
-            WHERE r.v > 0 AND r.v > CAST(%s AS NUMERIC) * COALESCE(NULLIF(
-                (SELECT s.value FROM scoring_usage s
-                 WHERE s.customer_id = r.cust AND s.measure = 'paid_seats'
-                   AND s.workload = '' AND s.month = r.m), 0), r.v * 1000000000)
-        ), {name}_per AS (
-            SELECT org, cust, wl,
-                   MAX(CASE WHEN idx = b_idx THEN 1 ELSE 0 END) AS over_base,
-                   MAX(CASE WHEN idx > b_idx THEN 1 ELSE 0 END) AS over_after
-            FROM {name}_above GROUP BY org, cust, wl
-        ), {name}_deployed AS (
-            SELECT DISTINCT org, cust FROM {name}_per WHERE over_base = 0 AND over_after = 1
-        ), {name} AS (
-            SELECT d.org, COUNT(*) AS v FROM {name}_deployed d
-            JOIN scoring_usage ns
-              ON ns.customer_id = d.cust AND ns.measure = 'paid_seats' AND ns.workload = ''
-             AND ns.month = %s
-            WHERE ns.value >= CAST(%s AS NUMERIC)
-            GROUP BY d.org
-        )""",
-            *self._production(source),
-            share,
-            self.months[NOW],
+            f"FROM {name}_a a JOIN series s ON s.cust = a.cust AND s.measure = %s", family.measure
+        )
+        sql.add("AND ").in_list("s.wl", family.workloads or ("",))
+        sql.add(f"LEFT JOIN {name}_w w ON w.org = a.org AND w.cust = a.cust AND w.wl = s.wl),")
+        masked = ", ".join(
+            f"CASE WHEN mask & {1 << k} <> 0 THEN v{k} ELSE 0 END AS m{k}"
+            if k >= first
+            else f"0 AS m{k}"
+            for k in MONTHS
+        )
+        sql.add(f"{name} AS (SELECT org, cust, wl, prod, CASE WHEN now_start IS NULL THEN NULL")
+        sql.add(f"WHEN now_start <= {YEAR_AGO} THEN {YEAR_AGO} ELSE now_start END AS b_idx,")
+        sql.add(f"{masked} FROM {name}_k WHERE mask <> 0),")
+
+    def _rows(self, family_name: str, source: SourceParams, condition: str = "") -> str:
+        """The family's rows a source reads: production tenants only when it says so."""
+        conditions = [condition] if condition else []
+        if source.production_only:
+            conditions.append("prod = %s")
+            self.sql.params.append(True)
+        where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+        return f"(SELECT * FROM {family_name}{where})"
+
+    def seat_adds(self, name: str, rows: str, source: SourceParams) -> None:
+        """Tenants going 0 → ≥ S paid seats (adds) minus ≥ S → 0 (losses), trailing 12 months."""
+        adds = " + ".join(
+            f"CASE WHEN m{k} >= th AND m{k - 1} = 0 THEN 1 ELSE 0 END" for k in TRAILING
+        )
+        losses = " + ".join(
+            f"CASE WHEN m{k} >= th AND m{k + 1} = 0 THEN 1 ELSE 0 END" for k in range(YEAR_AGO, NOW)
+        )
+        self.sql.add(
+            f"{name} AS (SELECT org, SUM({adds}) - SUM({losses}) AS v FROM {rows} rows_"
+            " CROSS JOIN (SELECT CAST(%s AS NUMERIC) AS th) p GROUP BY org),",
             Decimal(source.seat_threshold or 0),
         )
 
-    def trailing_deployments(self, sql: _Sql, name: str, source: SourceParams) -> None:
-        """Customers whose trailing-12-month total crossed the threshold since the baseline."""
-        threshold = source.usage_threshold or Decimal(0)
-        sql.add(
-            f""", {name}_monthly AS (
-            SELECT org, cust, idx, MAX(b_idx) AS b_idx, SUM(v) AS v
-            FROM {self._rows("trailing_deployments", source)} rows_ GROUP BY org, cust, idx
-        ), {name}_rolling AS (
-            SELECT org, cust, idx, b_idx, v,
-                   SUM(v) OVER (PARTITION BY org, cust ORDER BY idx
-                                RANGE BETWEEN 11 PRECEDING AND CURRENT ROW) AS t12
-            FROM {name}_monthly
-        ), {name}_per AS (
-            SELECT org, cust,
-                   SUM(CASE WHEN idx BETWEEN b_idx - 11 AND b_idx THEN v ELSE 0 END) AS base_t12,
-                   MAX(CASE WHEN idx > b_idx THEN t12 END) AS best_after
-            FROM {name}_rolling GROUP BY org, cust
-        ), {name} AS (
-            SELECT org, COUNT(*) AS v FROM {name}_per
-            WHERE base_t12 <= CAST(%s AS NUMERIC) AND best_after > CAST(%s AS NUMERIC)
-            GROUP BY org
-        )""",
-            *self._production(source),
-            threshold,
-            threshold,
+    def average_adds(self, name: str, rows: str, source: SourceParams) -> None:
+        """Customers averaging ≥ A a month over the trailing 12 months, now minus a year ago."""
+        now_sum = _sum(f"m{k}" for k in TRAILING)
+        before_sum = _sum(f"m{k}" for k in range(YEAR_AGO + 1))
+        self.sql.add(
+            f"""{name} AS (SELECT org,
+                SUM(CASE WHEN now_sum >= th THEN 1 ELSE 0 END)
+              - SUM(CASE WHEN before_sum >= th THEN 1 ELSE 0 END) AS v
+            FROM (SELECT org, cust, SUM({now_sum}) AS now_sum, SUM({before_sum}) AS before_sum
+                  FROM {rows} rows_ GROUP BY org, cust) per
+            CROSS JOIN (SELECT CAST(%s AS NUMERIC) AS th) p GROUP BY org),""",
+            (source.usage_threshold or Decimal(0)) * 12,
         )
 
-    def crossing_deployments(self, sql: _Sql, name: str, source: SourceParams) -> None:
+    def growth(self, name: str, rows: str, source: SourceParams) -> None:
+        """Σ over customers associated now of (value now − value at their baseline month)."""
+        self.sql.add(
+            f"{name} AS (SELECT org, SUM(m{NOW} - {_at_baseline('m{k}')}) AS v FROM {rows} rows_"
+            " GROUP BY org),"
+        )
+
+    def crossing_deployments(self, name: str, rows: str, source: SourceParams) -> None:
         """Customers whose monthly figure was ≤ threshold at baseline and above it since."""
-        threshold = source.usage_threshold or Decimal(0)
-        sql.add(
-            f""", {name}_per AS (
-            SELECT org, cust,
-                   MAX(CASE WHEN idx = b_idx AND v > CAST(%s AS NUMERIC)
-                            THEN 1 ELSE 0 END) AS over_base,
-                   MAX(CASE WHEN idx > b_idx AND v > CAST(%s AS NUMERIC)
-                            THEN 1 ELSE 0 END) AS over_after
-            FROM {self._rows("crossing_deployments", source)} rows_ GROUP BY org, cust
-        ), {name} AS (
-            SELECT org, COUNT(*) AS v FROM {name}_per
-            WHERE over_base = 0 AND over_after = 1 GROUP BY org
-        )""",
-            threshold,
-            threshold,
-            *self._production(source),
+        self.sql.add(
+            f"""{name} AS (SELECT org, COUNT(*) AS v FROM (
+                SELECT org, cust,
+                       MAX(CASE WHEN {_at_baseline("m{k}")} > th THEN 1 ELSE 0 END) AS over_base,
+                       MAX({_any_after_baseline("m{k} > th")}) AS over_after
+                FROM {rows} rows_ CROSS JOIN (SELECT CAST(%s AS NUMERIC) AS th) p
+                GROUP BY org, cust) per
+            WHERE over_base = 0 AND over_after = 1 GROUP BY org),""",
+            source.usage_threshold or Decimal(0),
         )
 
-    def family_values(
-        self, family: _Family, sources: Sequence[SourceParams]
-    ) -> list[dict[int, Decimal]]:
-        """One statement: for each source of the family, organization → value."""
-        kinds = [_tail_kind(source) for source in sources]
-        sql = _Sql()
-        self._pairs(sql, family)
-        self._attributed(sql, family, set(kinds))
-        for index, (kind, source) in enumerate(zip(kinds, sources, strict=True)):
-            getattr(self, kind)(sql, f"r{index}", source)
-        sql.add(
+    def share_deployments(self, name: str, rows: str, source: SourceParams) -> None:
+        """Tenants ≥ floor seats now where one workload's users/seats crossed the threshold.
+
+        A month is above the share when the users exceed it of the tenant's paid seats of that
+        month (seats being tenant-level figures, they are read whole, not per association).
+        """
+        above = ", ".join(
+            f"CASE WHEN f.m{k} > 0 AND ps.v{k} > 0 AND f.m{k} > share * ps.v{k}"
+            f" THEN 1 ELSE 0 END AS a{k}"
+            for k in BASELINES
+        )
+        self.sql.add(
+            f"""{name} AS (SELECT org, COUNT(*) AS v FROM (
+                SELECT org, cust, MAX(seats_now) AS seats_now,
+                       MAX(CASE WHEN {_at_baseline("a{k}")} = 0
+                                 AND {_any_after_baseline("a{k} = 1")} = 1
+                                THEN 1 ELSE 0 END) AS deployed
+                FROM (SELECT f.org, f.cust, f.b_idx, ps.v{NOW} AS seats_now, {above}
+                      FROM {rows} f
+                      JOIN series ps ON ps.cust = f.cust AND ps.measure = 'paid_seats'
+                                    AND ps.wl = ''
+                      CROSS JOIN (SELECT CAST(%s AS NUMERIC) AS share) p) per_workload
+                GROUP BY org, cust) per
+            WHERE deployed = 1 AND seats_now >= CAST(%s AS NUMERIC) GROUP BY org),""",
+            source.usage_threshold or Decimal(0),
+            Decimal(source.seat_threshold or 0),
+        )
+
+    def trailing_deployments(self, name: str, rows: str, source: SourceParams) -> None:
+        """Customers whose trailing-12-month total crossed the threshold since the baseline."""
+        monthly = ", ".join(f"SUM(m{k}) AS t{k}" for k in MONTHS)
+        trailing = ", ".join(
+            f"{_sum(f't{j}' for j in range(k - YEAR_AGO, k + 1))} AS y{k}" for k in BASELINES
+        )
+        self.sql.add(
+            f"""{name} AS (SELECT org, COUNT(*) AS v FROM (
+                SELECT org, cust, b_idx, {trailing}
+                FROM (SELECT org, cust, MAX(b_idx) AS b_idx, {monthly}
+                      FROM {rows} rows_ GROUP BY org, cust) per_month) per
+            CROSS JOIN (SELECT CAST(%s AS NUMERIC) AS th) p
+            WHERE {_at_baseline("y{k}")} <= th AND {_any_after_baseline("y{k} > th")} = 1
+            GROUP BY org),""",
+            source.usage_threshold or Decimal(0),
+        )
+
+    # What rows of its family each kind reads: baselines need an association in the current month.
+    _NEEDS_BASELINE = {
+        "seat_adds": False,
+        "average_adds": False,
+        "growth": True,
+        "share_deployments": True,
+        "trailing_deployments": True,
+        "crossing_deployments": True,
+    }
+
+    def run(self, families: dict[_Family, list[SourceParams]]) -> list[list[dict[int, Decimal]]]:
+        """Per family, per source: organization → value."""
+        sources = [
+            (f_index, family, source)
+            for f_index, (family, members) in enumerate(families.items())
+            for source in members
+        ]
+        measures = {family.measure for family in families}
+        if any(_tail_kind(source) == "share_deployments" for _, _, source in sources):
+            measures.add(Measure.PAID_SEATS)
+        whole = {
+            family.measure
+            for _, family, source in sources
+            if _tail_kind(source) in self._WHOLE_WINDOW
+        }
+        self._associations()
+        self._series(sorted(whole), sorted(measures - whole))
+        for f_index, family in enumerate(families):
+            self._family(f"f{f_index}", family, 0 if family.measure in whole else YEAR_AGO)
+        for s_index, (f_index, _, source) in enumerate(sources):
+            kind = _tail_kind(source)
+            condition = "b_idx IS NOT NULL" if self._NEEDS_BASELINE[kind] else ""
+            rows = self._rows(f"f{f_index}", source, condition)
+            getattr(self, kind)(f"r{s_index}", rows, source)
+        self.sql.parts[-1] = self.sql.parts[-1].rstrip().removesuffix(",")
+        self.sql.add(
             "\nUNION ALL\n".join(
-                f"SELECT {index} AS src, org, v FROM r{index}" for index in range(len(sources))
+                f"SELECT {s_index} AS src, org, v FROM r{s_index}"
+                for s_index in range(len(sources))
             )
         )
-        values: list[dict[int, Decimal]] = [{} for _ in sources]
-        with connection.cursor() as cursor:
-            cursor.execute(sql.text, sql.params)
-            for index, org, value in cursor.fetchall():
-                values[index][org] = _number(value)
-        return values
-
-    def for_source(self, source: SourceParams) -> dict[int, Decimal]:
-        """One source alone (diagnostics and tests): a family of one."""
-        return self.family_values(_family_of(source), [source])[0]
+        found: list[dict[int, Decimal]] = [{} for _ in sources]
+        for s_index, org, value in _fetch_with_hash_joins(self.sql):
+            found[s_index][org] = _number(value)
+        out: list[list[dict[int, Decimal]]] = [[] for _ in families]
+        for (f_index, _, _), values in zip(sources, found, strict=True):
+            out[f_index].append(values)
+        return out
 
 
 def _certified_individuals(
@@ -479,7 +498,6 @@ def compute_measures(
     *, organization_ids: Sequence[int], as_of: date, rule_sets: Sequence[RuleSetInForce]
 ) -> OrgMeasures:
     """Every raw measure every rule set needs, for a chunk of organizations, as of a date."""
-    queries = _ChunkQueries(organization_ids, as_of)
     result: OrgMeasures = {
         org: {rs.designation_code: defaultdict(dict) for rs in rule_sets}
         for org in organization_ids
@@ -493,9 +511,11 @@ def compute_measures(
             if distinct not in families[_family_of(source)]:
                 families[_family_of(source)].append(distinct)
     computed: dict[SourceParams, dict[int, Decimal]] = {}
-    for family, sources in families.items():
-        for source, values in zip(sources, queries.family_values(family, sources), strict=True):
-            computed[source] = values
+    if families:
+        per_family = _ChunkStatement(organization_ids, as_of).run(families)
+        for sources, family_values in zip(families.values(), per_family, strict=True):
+            for source, values in zip(sources, family_values, strict=True):
+                computed[source] = values
     for rule_set in rule_sets:
         for source in rule_set.sources:
             values = computed[dataclasses.replace(source, key="")]

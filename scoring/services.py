@@ -101,37 +101,69 @@ def _chunks(ids: Sequence[int], size: int) -> Iterator[list[int]]:
         yield list(ids[start : start + size])
 
 
+_SNAPSHOT_KEY = ("organization", "designation", "as_of", "rule_set")
+_SNAPSHOT_VALUES = ("total", "qualified", "metrics", "computed_at")
+
+
+def _snapshots_upsert(rows: Sequence[dict[str, object]]) -> None:
+    """Insert or update snapshots on their natural key, one pipelined statement per row.
+
+    Not bulk_create(update_conflicts=True): on PostgreSQL it sends the rows as arrays, and
+    quoting 1,500 JSON breakdowns into array literals costs the Python side about 0.3 s a
+    chunk (measured), against about 0.12 s for this. Values go through each field's own
+    get_db_prep_save, so they are stored exactly as the ORM stores them.
+    """
+    if not rows:
+        return
+    connection = db_connections[ScoreSnapshot.objects.db]
+    quote = connection.ops.quote_name
+    fields = [ScoreSnapshot._meta.get_field(name) for name in _SNAPSHOT_KEY + _SNAPSHOT_VALUES]
+    columns = ", ".join(quote(field.column) for field in fields)
+    key = ", ".join(quote(ScoreSnapshot._meta.get_field(name).column) for name in _SNAPSHOT_KEY)
+    updates = ", ".join(
+        f"{quote(column)} = EXCLUDED.{quote(column)}"
+        for column in (ScoreSnapshot._meta.get_field(name).column for name in _SNAPSHOT_VALUES)
+    )
+    sql = (
+        f"INSERT INTO {quote(ScoreSnapshot._meta.db_table)} ({columns})"
+        f" VALUES ({', '.join(['%s'] * len(fields))})"
+        f" ON CONFLICT ({key}) DO UPDATE SET {updates}"
+    )
+    params = [
+        [field.get_db_prep_save(row[field.name], connection) for field in fields] for row in rows
+    ]
+    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+        cursor.executemany(sql, params)
+
+
 def _recompute_chunk(
     organization_ids: list[int], as_of: date, rule_sets: Sequence[RuleSetInForce]
 ) -> int:
     measures = compute_measures(organization_ids=organization_ids, as_of=as_of, rule_sets=rule_sets)
     now = timezone.now()
     snapshots = []
-    for organization_id in organization_ids:
-        for rule_set in rule_sets:
-            result = engine.score_designation(
-                rule_set.rules, measures[organization_id][rule_set.designation_code]
-            )
-            snapshots.append(
-                ScoreSnapshot(
-                    organization_id=organization_id,
-                    designation_id=rule_set.model.designation_id,
-                    rule_set_id=rule_set.model.pk,
-                    as_of=as_of,
-                    total=float(result.total),
-                    qualified=result.qualified,
-                    metrics=_breakdown(result),
-                    computed_at=now,
-                )
-            )
-    with transaction.atomic():
-        ScoreSnapshot.objects.bulk_create(
-            snapshots,
-            update_conflicts=True,
-            unique_fields=["organization", "designation", "as_of", "rule_set"],
-            update_fields=["total", "qualified", "metrics", "computed_at"],
-            batch_size=1000,
+    for rule_set in rule_sets:
+        results = engine.score_designations(
+            rule_set.rules,
+            [
+                measures[organization_id][rule_set.designation_code]
+                for organization_id in organization_ids
+            ],
         )
+        for organization_id, result in zip(organization_ids, results, strict=True):
+            snapshots.append(
+                {
+                    "organization": organization_id,
+                    "designation": rule_set.model.designation_id,
+                    "rule_set": rule_set.model.pk,
+                    "as_of": as_of,
+                    "total": float(result.total),
+                    "qualified": result.qualified,
+                    "metrics": _breakdown(result),
+                    "computed_at": now,
+                }
+            )
+    _snapshots_upsert(snapshots)
     return len(snapshots)
 
 

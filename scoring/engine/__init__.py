@@ -19,6 +19,7 @@ from .scoring import (
     Measures,
     MetricResult,
     score_designation,
+    score_designations,
     score_metric,
 )
 
@@ -39,6 +40,7 @@ __all__ = [
     "SourceRule",
     "format_amount",
     "score_designation",
+    "score_designations",
     "score_metric",
     "to_fraction",
     "validate_rule_set",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from types import MappingProxyType
@@ -165,7 +165,18 @@ def score_metric(
 
 def score_designation(rule_set: RuleSet, measures: Measures) -> DesignationResult:
     """Total = sum of points; qualified at total >= qualifying_total and every minimum met."""
+    return score_designations(rule_set, [measures])[0]
+
+
+def score_designations(
+    rule_set: RuleSet, measures_list: Sequence[Measures]
+) -> list[DesignationResult]:
+    """Score many organizations' measures under one rule set, validating it once."""
     validate_rule_set(rule_set)
+    return [_score_validated(rule_set, measures) for measures in measures_list]
+
+
+def _score_validated(rule_set: RuleSet, measures: Measures) -> DesignationResult:
     # Measures for metrics or sources the rule set does not have are ignored: one measure
     # computation can serve every designation and rule-set version.
     results = tuple(
