@@ -236,10 +236,12 @@ class _ChunkStatement:
     _WHOLE_WINDOW = {"average_adds", "trailing_deployments"}
 
     def _series(self, whole: Sequence[str], recent: Sequence[str]) -> None:
-        """series(cust, measure, wl, v0..v23): one ordered pass over the chunk's usage rows.
+        """series(cust, measure, wl, v0..v23): the chunk's customers' months, one row a series.
 
-        Measures in `whole` are read for the 24 months; those in `recent` only from month 11
-        (12 months ago) on, their earlier columns being 0 — no source of theirs looks earlier.
+        Read from UsageYear (usage pivoted by calendar year, kept by triggers): at most three
+        rows a series for the 24 months, in index order. Measures in `whole` are read for the 24
+        months; those in `recent` only from month 11 (12 months ago) on, their earlier columns
+        being 0 — no source of theirs looks earlier.
         """
         sql = self.sql
         sql.add("series AS MATERIALIZED (")
@@ -247,26 +249,30 @@ class _ChunkStatement:
         for number, (measures, first) in enumerate(part for part in parts if part[0]):
             if number:
                 sql.add("UNION ALL")
-            sql.add("SELECT u.customer_id AS cust, u.measure, u.workload AS wl,")
-            # A plain date comparison per month: cheaper per row than an index and a CASE.
-            sql.add(
-                ", ".join(
-                    f"COALESCE(SUM(u.value) FILTER (WHERE u.month = %s), 0) AS v{k}"
-                    if k >= first
-                    else f"0 AS v{k}"
-                    for k in MONTHS
-                ),
-                *self.months[first:],
-            )
-            sql.add("FROM scoring_usage u WHERE")
+            sql.add("SELECT y.customer_id AS cust, y.measure, y.workload AS wl,")
+            columns, params = [], []
+            for k, month in enumerate(self.months):
+                if k < first:
+                    columns.append(f"0 AS v{k}")
+                else:
+                    columns.append(
+                        f"COALESCE(MAX(y.m{month.month}) FILTER (WHERE y.year = %s), 0) AS v{k}"
+                    )
+                    params.append(month.year)
+            sql.add(", ".join(columns), *params)
+            sql.add("FROM scoring_usageyear y WHERE")
             if connection.vendor == "postgresql":
                 # An array of the customers lets the index hand the rows over already grouped.
-                sql.add("u.customer_id = ANY(ARRAY(SELECT DISTINCT cust FROM assoc))")
+                sql.add("y.customer_id = ANY(ARRAY(SELECT DISTINCT cust FROM assoc))")
             else:
-                sql.add("u.customer_id IN (SELECT cust FROM assoc)")
-            sql.add("AND ").in_list("u.measure", sorted(measures))
-            sql.add("AND u.month >= %s AND u.month <= %s", self.months[first], self.months[NOW])
-            sql.add("GROUP BY u.customer_id, u.measure, u.workload")
+                sql.add("y.customer_id IN (SELECT cust FROM assoc)")
+            sql.add("AND ").in_list("y.measure", sorted(measures))
+            sql.add(
+                "AND y.year >= %s AND y.year <= %s",
+                self.months[first].year,
+                self.months[NOW].year,
+            )
+            sql.add("GROUP BY y.customer_id, y.measure, y.workload")
         sql.add("),")
 
     def _family(self, name: str, family: _Family, first: int) -> None:

@@ -393,6 +393,46 @@ class Usage(models.Model):
         return f"{self.month:%Y-%m} {self.customer_id} {self.measure}/{self.workload}={self.value}"
 
 
+class UsageYear(models.Model):
+    """A customer series' monthly usage pivoted by calendar year: m1..m12 (NULL: no row).
+
+    Kept in step with Usage by database triggers (migration 0005), so that nothing — import,
+    admin, bulk load — can leave it behind. The scoring statement reads a customer's months
+    here, one row a year instead of twelve. Never written by the application.
+    """
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    measure = models.CharField(_("measure"), max_length=20, choices=Measure.choices)
+    workload = models.CharField(_("workload"), max_length=40, blank=True, default="")
+    year = models.PositiveSmallIntegerField(_("year"))
+    m1 = models.DecimalField(_("month 1"), max_digits=16, decimal_places=2, null=True)
+    m2 = models.DecimalField(_("month 2"), max_digits=16, decimal_places=2, null=True)
+    m3 = models.DecimalField(_("month 3"), max_digits=16, decimal_places=2, null=True)
+    m4 = models.DecimalField(_("month 4"), max_digits=16, decimal_places=2, null=True)
+    m5 = models.DecimalField(_("month 5"), max_digits=16, decimal_places=2, null=True)
+    m6 = models.DecimalField(_("month 6"), max_digits=16, decimal_places=2, null=True)
+    m7 = models.DecimalField(_("month 7"), max_digits=16, decimal_places=2, null=True)
+    m8 = models.DecimalField(_("month 8"), max_digits=16, decimal_places=2, null=True)
+    m9 = models.DecimalField(_("month 9"), max_digits=16, decimal_places=2, null=True)
+    m10 = models.DecimalField(_("month 10"), max_digits=16, decimal_places=2, null=True)
+    m11 = models.DecimalField(_("month 11"), max_digits=16, decimal_places=2, null=True)
+    m12 = models.DecimalField(_("month 12"), max_digits=16, decimal_places=2, null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "measure", "workload", "year"], name="uniq_usage_year"
+            ),
+        ]
+        verbose_name = _("yearly usage")
+        verbose_name_plural = _("yearly usage")
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.customer_id} {self.measure}/{self.workload}"
+
+
 class ScoreSnapshot(TenantModel):
     """An organization's score for one designation as of a date, under one rule-set version."""
 
