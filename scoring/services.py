@@ -76,26 +76,38 @@ def _number(value: Fraction) -> float | int:
     return int(value) if value.denominator == 1 else float(value)
 
 
-def _breakdown(result: engine.DesignationResult) -> list[dict[str, object]]:
-    """The per-metric breakdown stored with a snapshot (points unrounded)."""
+def _breakdown(
+    result: engine.DesignationResult, cache: dict[int, dict[str, object]] | None = None
+) -> list[dict[str, object]]:
+    """The per-metric breakdown stored with a snapshot (points unrounded).
+
+    `cache` (by metric result identity, for results alive meanwhile) converts a metric result
+    the engine shared between organizations once.
+    """
+    if cache is None:
+        cache = {}
     return [
-        {
-            "code": metric.code,
-            "category": metric.category,
-            "points": _number(metric.points),
-            "max_points": _number(metric.max_points),
-            "value": _number(metric.value),
-            "target": _number(metric.target),
-            "gap": metric.gap_text,
-            "gap_parts": [
-                {"amount": _number(part.amount), "label": part.label, "unit": part.unit}
-                for part in metric.gap
-            ],
-            "meets_minimum": metric.meets_minimum,
-            "sources": {key: _number(value) for key, value in metric.sources.items()},
-        }
+        cache.get(id(metric)) or cache.setdefault(id(metric), _metric_breakdown(metric))
         for metric in result.metrics
     ]
+
+
+def _metric_breakdown(metric: engine.MetricResult) -> dict[str, object]:
+    return {
+        "code": metric.code,
+        "category": metric.category,
+        "points": _number(metric.points),
+        "max_points": _number(metric.max_points),
+        "value": _number(metric.value),
+        "target": _number(metric.target),
+        "gap": metric.gap_text,
+        "gap_parts": [
+            {"amount": _number(part.amount), "label": part.label, "unit": part.unit}
+            for part in metric.gap
+        ],
+        "meets_minimum": metric.meets_minimum,
+        "sources": {key: _number(value) for key, value in metric.sources.items()},
+    }
 
 
 def _chunks(ids: Sequence[int], size: int) -> Iterator[list[int]]:
@@ -180,6 +192,8 @@ def _recompute_chunk(
                 for organization_id in organization_ids
             ],
         )
+        # Per rule set, while its results (and so the ids the cache is keyed by) are alive.
+        breakdowns: dict[int, dict[str, object]] = {}
         for organization_id, result in zip(organization_ids, results, strict=True):
             snapshots.append(
                 {
@@ -189,7 +203,7 @@ def _recompute_chunk(
                     "as_of": as_of,
                     "total": float(result.total),
                     "qualified": result.qualified,
-                    "metrics": _breakdown(result),
+                    "metrics": _breakdown(result, breakdowns),
                     "computed_at": now,
                 }
             )

@@ -171,18 +171,32 @@ def score_designation(rule_set: RuleSet, measures: Measures) -> DesignationResul
 def score_designations(
     rule_set: RuleSet, measures_list: Sequence[Measures]
 ) -> list[DesignationResult]:
-    """Score many organizations' measures under one rule set, validating it once."""
+    """Score many organizations' measures under one rule set, validating it once.
+
+    A metric's result depends on its source values only, and many organizations share them
+    (certified people, adds and deployments are small counts): each distinct set of values is
+    scored once per call. Results are immutable, so sharing them is safe.
+    """
     validate_rule_set(rule_set)
-    return [_score_validated(rule_set, measures) for measures in measures_list]
+    memo: dict[tuple[object, ...], MetricResult] = {}
+    return [_score_validated(rule_set, measures, memo) for measures in measures_list]
 
 
-def _score_validated(rule_set: RuleSet, measures: Measures) -> DesignationResult:
+def _score_validated(
+    rule_set: RuleSet, measures: Measures, memo: dict[tuple[object, ...], MetricResult]
+) -> DesignationResult:
     # Measures for metrics or sources the rule set does not have are ignored: one measure
     # computation can serve every designation and rule-set version.
-    results = tuple(
-        score_metric(metric, measures.get(metric.code, {}), rule_set.min_metric_points)
-        for metric in rule_set.metrics
-    )
+    results = []
+    for index, metric in enumerate(rule_set.metrics):
+        raw = measures.get(metric.code, {})
+        # The type is part of the key: 1.0 equals Decimal(1) but a float must still be refused.
+        values = tuple((type(v), v) for v in (raw.get(s.key, 0) for s in metric.sources))
+        key = (index, values)
+        result = memo.get(key)
+        if result is None:
+            result = memo[key] = score_metric(metric, raw, rule_set.min_metric_points)
+        results.append(result)
     total = sum((r.points for r in results), ZERO)
     return DesignationResult(
         designation=rule_set.designation,
@@ -191,5 +205,5 @@ def _score_validated(rule_set: RuleSet, measures: Measures) -> DesignationResult
         max_total=rule_set.max_total,
         qualified=total >= rule_set.qualifying_total and all(r.meets_minimum for r in results),
         points_to_qualify=max(ZERO, rule_set.qualifying_total - total),
-        metrics=results,
+        metrics=tuple(results),
     )
