@@ -276,7 +276,7 @@ def test_parallel_chunks_write_what_serial_chunks_write(settings):
     from django.db import connection
 
     if connection.vendor != "postgresql":
-        pytest.skip("threads share committed data on PostgreSQL only")
+        pytest.skip("worker processes share committed data on PostgreSQL only")
     settings.SCORING_CHUNK_SIZE = 1
     orgs = [OrganizationFactory() for _ in range(4)]
     for each in orgs:
