@@ -537,14 +537,24 @@ def _certified_individuals(
     )
     for organization_id, person_id, code in rows:
         held[(organization_id, person_id)].add(code)
+    groups_by_key = {_requirement_key(req): req.groups for req in requirements}
+    # People share a handful of certification combinations: match each combination once.
+    matched_by_codes: dict[frozenset[str], list[str]] = {}
     counts: dict[tuple[int, str], int] = defaultdict(int)
     for (organization_id, _), person_codes in held.items():
-        for req in requirements:
-            if all(
-                group <= person_codes if mode == "all" else bool(group & person_codes)
-                for mode, group in req.groups
-            ):
-                counts[(organization_id, _requirement_key(req))] += 1
+        codes_held = frozenset(person_codes)
+        matched = matched_by_codes.get(codes_held)
+        if matched is None:
+            matched = matched_by_codes[codes_held] = [
+                key
+                for key, groups in groups_by_key.items()
+                if all(
+                    group <= codes_held if mode == "all" else bool(group & codes_held)
+                    for mode, group in groups
+                )
+            ]
+        for key in matched:
+            counts[(organization_id, key)] += 1
     return counts
 
 
@@ -585,8 +595,9 @@ def compute_measures(
     certified = _certified_individuals(organization_ids, as_of, all_requirements)
     for rule_set in rule_sets:
         for req in rule_set.certification_requirements:
+            key = _requirement_key(req)
             for org in organization_ids:
                 result[org][rule_set.designation_code][req.metric_code]["people"] = Decimal(
-                    certified.get((org, _requirement_key(req)), 0)
+                    certified.get((org, key), 0)
                 )
     return result
