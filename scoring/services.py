@@ -223,8 +223,8 @@ def scores_recompute(
     Chunks run in `workers` processes (default `SCORING_WORKERS`), as the nightly run's
     chunks run in Celery's worker processes: the SQL and the Python of several chunks then use
     every core. Only on PostgreSQL, outside a transaction (the processes must see the same
-    committed data) and from a process that may have children (not inside a Celery worker);
-    otherwise one chunk after the other.
+    committed data) and when forking is safe (`_may_fork`); otherwise one chunk after the
+    other.
     """
     ids = sorted(set(organization_ids))
     existing = list(Organization.objects.unscoped().filter(pk__in=ids).values_list("pk", flat=True))
@@ -238,7 +238,7 @@ def scores_recompute(
         workers <= 1
         or connection.vendor != "postgresql"
         or connection.in_atomic_block
-        or multiprocessing.current_process().daemon
+        or not _may_fork()
     ):
         return sum(_recompute_chunk(chunk, as_of, rule_sets) for chunk in chunks)
     # A forked child must not share the parent's database sockets: close them first (the
@@ -249,6 +249,18 @@ def scores_recompute(
         max_workers=workers, mp_context=context, initializer=_worker_process_init
     ) as pool:
         return sum(pool.map(_recompute_chunk_job, chunks, repeat(as_of.isoformat())))
+
+
+def _may_fork() -> bool:
+    """Whether worker processes can be forked from this one safely.
+
+    Not from a daemonic process (a Celery worker's child cannot have children), and not once
+    this process holds Celery broker connections: kombu closes them in every forked child,
+    reading from the socket the parent shares, which can block the child for ever.
+    """
+    from portal.celery import app as celery_app
+
+    return not multiprocessing.current_process().daemon and celery_app._pool is None
 
 
 def _worker_process_init() -> None:

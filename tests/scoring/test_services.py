@@ -1,8 +1,12 @@
 """Recompute, snapshots, export and the nightly run ledger, on the real database."""
 
 import json
+import os
+import subprocess
+import sys
 from datetime import date
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.core.management import CommandError, call_command
@@ -15,6 +19,8 @@ from tests.factories import HeldCertificationFactory, OrganizationFactory, Perso
 from tests.scoring.telemetry import associate, customer, monthly, usage
 
 AS_OF = date(2024, 6, 30)
+
+ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.django_db
 
@@ -272,12 +278,12 @@ def test_a_rules_change_is_seen_by_the_next_recompute(org):
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("shipped_catalog")
-def test_parallel_chunks_write_what_serial_chunks_write(settings):
+def test_worker_processes_write_what_serial_chunks_write():
+    """`recompute_scores --workers 2` in a fresh process: chunks forked into worker processes."""
     from django.db import connection
 
     if connection.vendor != "postgresql":
         pytest.skip("worker processes share committed data on PostgreSQL only")
-    settings.SCORING_CHUNK_SIZE = 1
     orgs = [OrganizationFactory() for _ in range(4)]
     for each in orgs:
         security_partner(each, adds=3, people=2, deployments=2)
@@ -285,8 +291,38 @@ def test_parallel_chunks_write_what_serial_chunks_write(settings):
     assert services.scores_recompute(organization_ids=ids, as_of=AS_OF, workers=1) == 24
     # (creating the organizations also scored them as of today, on commit: compare one date)
     on_date = ScoreSnapshot.objects.unscoped().filter(as_of=AS_OF)
-    serial = sorted(on_date.values_list("organization_id", "designation_id", "total"))
+    serial = sorted(on_date.values_list("organization_id", "designation_id", "total", "metrics"))
     on_date.delete()
-    assert services.scores_recompute(organization_ids=ids, as_of=AS_OF, workers=2) == 24
-    parallel = sorted(on_date.values_list("organization_id", "designation_id", "total"))
+
+    db = connection.settings_dict
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:"
+        f"{db['PORT'] or 5432}/{db['NAME']}",
+        "SCORING_CHUNK_SIZE": "1",
+    }
+    finished = subprocess.run(
+        [sys.executable, "manage.py", "recompute_scores", "--as-of", AS_OF.isoformat(),
+         "--workers", "2"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert finished.returncode == 0, finished.stderr
+    assert "24 snapshot(s)" in finished.stdout
+    parallel = sorted(on_date.values_list("organization_id", "designation_id", "total", "metrics"))
     assert parallel == serial
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("shipped_catalog")
+def test_no_worker_processes_from_a_process_holding_broker_connections(monkeypatch, settings):
+    from portal.celery import app as celery_app
+
+    settings.SCORING_CHUNK_SIZE = 1
+    orgs = [OrganizationFactory() for _ in range(2)]
+    for each in orgs:
+        security_partner(each, adds=3, people=2, deployments=2)
+    monkeypatch.setattr(celery_app, "_pool", object())  # as after any task sent to Redis
+    monkeypatch.setattr(services, "ProcessPoolExecutor", None)  # would fail if used
+    ids = [o.pk for o in orgs]
+    assert services.scores_recompute(organization_ids=ids, as_of=AS_OF, workers=2) == 12

@@ -37,7 +37,10 @@ class Command(BaseCommand):
         parser.add_argument("--samples", type=int, default=25, help="single-org recomputes")
         parser.add_argument("--keep", action="store_true", help="keep the generated data")
         parser.add_argument(
-            "--workers", type=int, default=2, help="threads for the full recompute's chunks"
+            "--workers",
+            type=int,
+            default=2,
+            help="worker processes for the full recompute's chunks",
         )
 
     def handle(self, *args: object, **options: object) -> None:
@@ -79,7 +82,7 @@ class Command(BaseCommand):
         ]
         self.stdout.write(f"organizations:            {len(ids)}")
         self.stdout.write(f"telemetry rows:           {data.usage_rows}")
-        self.stdout.write(f"recompute seconds:        {recompute:.2f} ({workers} worker threads)")
+        self.stdout.write(f"recompute seconds:        {recompute:.2f} ({workers} worker processes)")
         self.stdout.write(f"organizations per second: {len(ids) / recompute:.1f}")
         self.stdout.write(f"SUM(value) scan seconds:  {scan:.3f}")
         self.stdout.write(f"recompute / scan:         {recompute / scan:.1f}x")

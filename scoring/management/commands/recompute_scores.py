@@ -36,12 +36,25 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--as-of", dest="as_of", help="Date of the scores (default: today).")
         parser.add_argument("--org", dest="partner_id", help="Only this Partner ID.")
+        parser.add_argument(
+            "--workers",
+            type=int,
+            default=None,
+            help="Worker processes for the chunks (default: SCORING_WORKERS; PostgreSQL only).",
+        )
 
-    def handle(self, *args: object, **options: str | None) -> None:
-        as_of = parse_as_of(options["as_of"])
-        ids = organizations_for(options["partner_id"])
+    def handle(self, *args: object, **options: object) -> None:
+        as_of_text, partner_id, workers = (
+            options["as_of"],
+            options["partner_id"],
+            options["workers"],
+        )
+        as_of = parse_as_of(str(as_of_text) if as_of_text else None)
+        ids = organizations_for(str(partner_id) if partner_id else None)
         started = time.perf_counter()
-        written = scores_recompute(organization_ids=ids, as_of=as_of)
+        written = scores_recompute(
+            organization_ids=ids, as_of=as_of, workers=workers if isinstance(workers, int) else None
+        )
         seconds = time.perf_counter() - started
         self.stdout.write(
             f"Recomputed {len(ids)} organization(s) as of {as_of}: "
