@@ -180,8 +180,8 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 NIGHTLY_RECOMPUTE_HOUR = env.int("NIGHTLY_RECOMPUTE_HOUR", default=2)
 NIGHTLY_RECOMPUTE_MINUTE = env.int("NIGHTLY_RECOMPUTE_MINUTE", default=30)
 SCORING_CHUNK_SIZE = env.int("SCORING_CHUNK_SIZE", default=250)
-# Threads for the chunks of one synchronous recompute (PostgreSQL only; the nightly run spreads
-# its chunks over the Celery workers instead).
+# Worker processes for the chunks of one synchronous recompute (`recompute_scores`; PostgreSQL
+# only). The nightly run spreads its chunks over the Celery workers instead.
 SCORING_WORKERS = env.int("SCORING_WORKERS", default=1)
 CELERY_BEAT_SCHEDULE = {
     "nightly-score-recompute": {

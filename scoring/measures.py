@@ -1,11 +1,15 @@
 """Raw measures for a chunk of organizations, computed set-based in the database.
 
-Rule sources that read the same usage rows (same platform, association types, measure and
-workloads) share one SQL statement over the whole chunk — about nine statements for the six
-shipped rule sets — with window functions for month-over-month events and trailing windows and
-aggregates for growth, so the cost grows with the telemetry of the chunk, not with a Python
-loop over customers. The same SQL runs on SQLite and
-PostgreSQL but for one expression: the month index 0..23, computed from day differences.
+One SQL statement per chunk computes every telemetry source of every rule set in force. It reads
+the chunk's customers' months from UsageYear (usage pivoted by calendar year, kept in step with
+Usage by database triggers) into one wide row per customer series, `v0..v23`; masks each series
+with the months the partner's associations cover; and computes each source as arithmetic over
+those columns — month-over-month seat events as comparisons of neighbouring months, trailing
+12-month totals as sums of twelve columns, growth against each customer's baseline month — then
+aggregates per organization. No Python loop over customers: the cost grows with the series of
+the chunk. The same SQL runs on SQLite and PostgreSQL but for the month index of association
+dates (day arithmetic) and two PostgreSQL-only details (an array look-up of the customers, and
+fences that keep a subquery from being merged).
 
 Program reading (shared/spec/program.md, with its [decision]s):
 - the current month M is the last calendar month ended on or before the as-of date; idx 23 is M,
@@ -143,16 +147,18 @@ def _fetch_with_hash_joins(sql: _Sql) -> list[tuple[Any, ...]]:
         if connection.vendor != "postgresql":
             cursor.execute(sql.text, sql.params)
             return cursor.fetchall()
-        previous = {}
-        for name, value in _PG_STATEMENT_SETTINGS.items():
-            cursor.execute(
-                "SELECT current_setting(%s), set_config(%s, %s, true)", [name, name, value]
-            )
-            previous[name] = cursor.fetchone()[0]
+        names = list(_PG_STATEMENT_SETTINGS)
+        cursor.execute(
+            "SELECT " + ", ".join(["current_setting(%s), set_config(%s, %s, true)"] * len(names)),
+            [p for name in names for p in (name, name, _PG_STATEMENT_SETTINGS[name])],
+        )
+        previous = cursor.fetchone()[0::2]
         cursor.execute(sql.text, sql.params)
         rows = cursor.fetchall()
-        for name, value in previous.items():
-            cursor.execute("SELECT set_config(%s, %s, true)", [name, value])
+        cursor.execute(
+            "SELECT " + ", ".join(["set_config(%s, %s, true)"] * len(names)),
+            [p for name, value in zip(names, previous, strict=True) for p in (name, value)],
+        )
         return rows
 
 

@@ -300,3 +300,23 @@ def test_data_ai_advanced_needs_az305_and_one_data_certification(org):
     measures = designation(org, "data-ai-azure")
     assert measures["advanced_certifications"]["people"] == 1
     assert measures["intermediate_certifications"]["people"] == 2
+
+
+def test_the_statement_puts_the_planner_settings_back():
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL planner settings")
+    org = OrganizationFactory()
+    tenant = customer("m365")
+    associate(org, tenant, "CPOR")
+    usage(tenant, "paid_seats", monthly("2024-01", "2024-06", 30))
+
+    def current():
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT current_setting('enable_nestloop'), current_setting('work_mem')")
+            return cursor.fetchone()
+
+    before = current()
+    assert security(org)["net_customer_adds"]["m365"] == 1
+    assert current() == before
