@@ -29,3 +29,20 @@ SHIPPED_LABELS = (
     gettext_noop("M365 deployments"),
     gettext_noop("Azure deployments"),
 )
+
+# After "1 more": the singular of each shipped count label. A label staff type later has none,
+# and reads in its own (plural) form whatever the amount.
+SINGULAR_LABELS = {
+    "net customer adds": gettext_noop("net customer add"),
+    "M365 net customer adds": gettext_noop("M365 net customer add"),
+    "Azure net customer adds": gettext_noop("Azure net customer add"),
+    "individuals": gettext_noop("individual"),
+    "deployments": gettext_noop("deployment"),
+    "M365 deployments": gettext_noop("M365 deployment"),
+    "Azure deployments": gettext_noop("Azure deployment"),
+}
+
+
+def singular_label(label: str) -> str:
+    """The label's form after "1 more", or "" when the program data gives none."""
+    return SINGULAR_LABELS.get(label, "")

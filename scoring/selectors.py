@@ -11,6 +11,7 @@ from django.db.models import Prefetch, QuerySet
 
 from portal.models import Certification, Organization
 from scoring import engine
+from scoring.labels import singular_label
 from scoring.models import (
     CertificationGroup,
     Designation,
@@ -84,6 +85,7 @@ def _metric_to_engine(
                 label=source.label,
                 unit=source.unit,
                 target=source.target,  # type: ignore[arg-type]  # the engine converts Decimal
+                label_one=singular_label(source.label),
             )
         )
         params.append(
@@ -102,7 +104,14 @@ def _metric_to_engine(
     requirement = None
     if groups:
         requirement = CertificationRequirement(metric_code=metric.code, groups=groups)
-        sources = [engine.SourceRule(key="people", label=metric.unit_label, unit=engine.COUNT)]
+        sources = [
+            engine.SourceRule(
+                key="people",
+                label=metric.unit_label,
+                unit=engine.COUNT,
+                label_one=singular_label(metric.unit_label),
+            )
+        ]
     rule = engine.MetricRule(
         code=metric.code,
         category=metric.category,
@@ -112,6 +121,7 @@ def _metric_to_engine(
         unit_label=metric.unit_label,
         sources=tuple(sources),
         requirement=_requirement_text(groups),
+        unit_label_one=singular_label(metric.unit_label),
     )
     return rule, params, requirement
 

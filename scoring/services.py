@@ -106,7 +106,12 @@ def _metric_breakdown(metric: engine.MetricResult) -> dict[str, object]:
         "target": _number(metric.target),
         "gap": metric.gap_text,
         "gap_parts": [
-            {"amount": _number(part.amount), "label": part.label, "unit": part.unit}
+            {
+                "amount": _number(part.amount),
+                "label": part.label,
+                "label_one": part.label_one,
+                "unit": part.unit,
+            }
             for part in metric.gap
         ],
         "meets_minimum": metric.meets_minimum,

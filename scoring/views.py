@@ -69,6 +69,8 @@ def gap_part_text(part: dict[str, Any]) -> str:
     label = _(part["label"]) if part.get("label") else ""
     amount = amount_text(part["amount"], part.get("unit", "count"))
     if part.get("unit", "count") == "count":
+        if amount == "1" and part.get("label_one"):
+            label = _(part["label_one"])
         return _("%(amount)s more %(label)s") % {"amount": amount, "label": label}
     return _("+%(amount)s %(label)s") % {"amount": amount, "label": label}
 

@@ -29,6 +29,7 @@ class SourceRule:
     label: str
     unit: str
     target: Fraction | None = None
+    label_one: str = ""  # the label after "1 more" ("deployment"); blank: `label` always
 
     def __post_init__(self) -> None:
         # Rule data usually comes from DecimalField/IntegerField; Fraction * Decimal raises.
@@ -50,6 +51,7 @@ class MetricRule:
     unit_label: str
     sources: tuple[SourceRule, ...]
     requirement: str = ""
+    unit_label_one: str = ""  # the unit label after "1 more"; blank: `unit_label` always
 
     def __post_init__(self) -> None:
         object.__setattr__(

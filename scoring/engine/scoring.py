@@ -26,13 +26,16 @@ class GapPart:
     amount: Fraction
     label: str
     unit: str
+    label_one: str = ""
 
     @property
     def text(self) -> str:
-        """Counts read "4 more <label>", usd "+$8,300 <label>", users "+2,500 <label>"."""
+        """Counts read "4 more <label>" ("1 more <label_one>"), usd "+$8,300 <label>",
+        users "+2,500 <label>"."""
         amount = format_amount(self.amount, self.unit)
         if self.unit == COUNT:
-            return f"{amount} more {self.label}"
+            label = self.label_one if amount == "1" and self.label_one else self.label
+            return f"{amount} more {label}"
         return f"+{amount} {self.label}"
 
 
@@ -120,7 +123,14 @@ def _score_summed(
             if metric.scaling is Scaling.PER_UNIT
             else target - value
         )
-        gap = (GapPart(amount=amount, label=metric.unit_label, unit=metric.sources[0].unit),)
+        gap = (
+            GapPart(
+                amount=amount,
+                label=metric.unit_label,
+                unit=metric.sources[0].unit,
+                label_one=metric.unit_label_one,
+            ),
+        )
     return _result(metric, raw, min_points, points=points, value=value, target=target, gap=gap)
 
 
@@ -143,7 +153,11 @@ def _score_per_source(
             amount = remaining * source.target
             if metric.scaling is Scaling.PER_UNIT:
                 amount = Fraction(math.ceil(amount))
-            parts.append(GapPart(amount=amount, label=source.label, unit=source.unit))
+            parts.append(
+                GapPart(
+                    amount=amount, label=source.label, unit=source.unit, label_one=source.label_one
+                )
+            )
         gap = tuple(parts)
     return _result(metric, raw, min_points, points=points, value=share, target=ONE, gap=gap)
 

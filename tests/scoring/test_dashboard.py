@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 
 from scoring import services
-from scoring.labels import SHIPPED_LABELS
+from scoring.labels import SHIPPED_LABELS, SINGULAR_LABELS
 from scoring.models import Designation, RuleSet, ScoreSnapshot
 from scoring.views import amount_text, gap_text, points_text
 from tests.factories import MembershipFactory
@@ -81,6 +81,24 @@ def test_an_unknown_staff_label_falls_back_to_english():
         assert gap_text(metric) == "あと 3 widgets"
     with translation.override("en"):
         assert gap_text(metric) == "3 more widgets"
+
+
+def test_one_more_uses_the_singular_label():
+    part = {"amount": 1, "label": "deployments", "label_one": "deployment", "unit": "count"}
+    with translation.override("en"):
+        assert gap_text({"gap_parts": [part]}) == "1 more deployment"
+        assert gap_text({"gap_parts": [{**part, "amount": 2}]}) == "2 more deployments"
+    with translation.override("ja"):
+        assert gap_text({"gap_parts": [part]}) == gap_text(
+            {"gap_parts": [{**part, "amount": 1, "label_one": ""}]}
+        )
+
+
+def test_every_shipped_singular_belongs_to_a_shipped_label_and_is_translated():
+    assert set(SINGULAR_LABELS) <= set(SHIPPED_LABELS)
+    with translation.override("ja"):
+        for plural, singular in SINGULAR_LABELS.items():
+            assert translation.gettext(singular) == translation.gettext(plural) != singular
 
 
 def test_every_shipped_label_is_marked_and_translated():

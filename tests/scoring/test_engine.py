@@ -66,6 +66,7 @@ def security_rule_set() -> RuleSet:
                 target=F(6),
                 scaling=Scaling.PER_UNIT,
                 unit_label="deployments",
+                unit_label_one="deployment",
                 sources=(
                     SourceRule(key="m365", label="deployments", unit="count"),
                     SourceRule(key="azure", label="deployments", unit="count"),
@@ -241,14 +242,23 @@ def test_deployment_points(m365: int, azure: int, points: F) -> None:
 @pytest.mark.parametrize(
     ("value", "points", "gap_text"),
     [
-        (F(11, 2), F(50, 3), "1 more deployments"),  # only whole deployments earn points
-        (Decimal("5.99"), F(50, 3), "1 more deployments"),
+        (F(11, 2), F(50, 3), "1 more deployment"),  # only whole deployments earn points
+        (Decimal("5.99"), F(50, 3), "1 more deployment"),
         (F(13, 2), F(20), ""),
     ],
 )
 def test_per_unit_metrics_pay_whole_units_only(value: Number, points: F, gap_text: str) -> None:
     result = score_security_metric("deployments", {"m365": value})
     assert (result.points, result.gap_text) == (points, gap_text)
+
+
+def test_one_more_reads_singular_only_where_the_rule_gives_a_singular() -> None:
+    # Deployments carry "deployment"; net customer adds (in this rule set) carry none.
+    assert score_security_metric("deployments", {"m365": 5}).gap_text == "1 more deployment"
+    assert score_security_metric("deployments", {"m365": 4}).gap_text == "2 more deployments"
+    adds = score_security_metric("net_customer_adds", {"m365": 9})
+    assert adds.gap_text == "1 more net customer adds"
+    assert adds.gap[0].label_one == ""
 
 
 def test_six_deployments_make_exactly_twenty_not_float_noise() -> None:

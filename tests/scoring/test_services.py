@@ -326,3 +326,14 @@ def test_no_worker_processes_from_a_process_holding_broker_connections(monkeypat
     monkeypatch.setattr(services, "ProcessPoolExecutor", None)  # would fail if used
     ids = [o.pk for o in orgs]
     assert services.scores_recompute(organization_ids=ids, as_of=AS_OF, workers=2) == 12
+
+
+def test_one_missing_unit_reads_singular_in_the_stored_gap():
+    org = OrganizationFactory()
+    # Each Azure deployment here also averages over $1,000 a month: an Azure net customer add.
+    security_partner(org, adds=4, people=5, deployments=5)
+    services.scores_recompute(organization_ids=[org.pk], as_of=AS_OF)
+    gaps = {m["code"]: m["gap"] for m in snapshot(org).metrics}
+    assert gaps["net_customer_adds"] == "1 more net customer add"
+    assert gaps["deployments"] == "1 more deployment"
+    assert gaps["intermediate_certifications"].startswith("1 more individual holding ")
