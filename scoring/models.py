@@ -7,6 +7,7 @@ to one organization.
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -182,6 +183,34 @@ class RuleSet(models.Model):
 
     def __str__(self) -> str:
         return f"{self.designation.code} v{self.version} ({self.effective_from})"
+
+    def clean(self) -> None:
+        """A designation's versions take effect in version order: a later version, later."""
+        super().clean()
+        if self.designation_id is None or self.version is None or self.effective_from is None:
+            return
+        others = RuleSet.objects.filter(designation_id=self.designation_id).exclude(pk=self.pk)
+        earlier = others.filter(version__lt=self.version, effective_from__gte=self.effective_from)
+        later = others.filter(version__gt=self.version, effective_from__lte=self.effective_from)
+        clash = earlier.order_by("-version").first() or later.order_by("version").first()
+        if clash is None:
+            return
+        if clash.version < self.version:
+            message = _(
+                "Version %(version)s takes effect on %(date)s: a later version must take effect "
+                "after that date."
+            )
+        else:
+            message = _(
+                "Version %(version)s takes effect on %(date)s: an earlier version must take "
+                "effect before that date."
+            )
+        raise ValidationError(
+            {
+                "effective_from": message
+                % {"version": clash.version, "date": clash.effective_from.isoformat()}
+            }
+        )
 
 
 class MetricRule(models.Model):

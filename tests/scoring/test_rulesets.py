@@ -4,6 +4,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from portal.exceptions import ApplicationError
 from scoring.models import MetricRule, MetricSource, RuleSet, ScoreSnapshot, Workload
@@ -205,3 +206,29 @@ def test_a_new_version_is_in_force_only_from_its_effective_date(security_v1, org
     assert snapshot.rule_set == security_v1
     assert rule_set_is_locked(rule_set=security_v1)
     assert not rule_set_is_locked(rule_set=copy)
+
+
+@pytest.mark.parametrize(
+    ("version", "effective_from", "message"),
+    [
+        (2, SHIPPED_FROM, "a later version must take effect after that date"),
+        (2, SHIPPED_FROM - timedelta(days=30), "a later version must take effect after"),
+        (1, date(2025, 6, 1), "an earlier version must take effect before that date"),
+    ],
+    ids=["v2-on-v1's-date", "v2-before-v1", "v1-after-v2"],
+)
+def test_versions_take_effect_in_version_order(security_v1, version, effective_from, message):
+    second = rule_set_new_version(rule_set=security_v1, effective_from=date(2025, 1, 1))
+    edited = second if version == 2 else security_v1
+    edited.effective_from = effective_from
+
+    with pytest.raises(ValidationError) as raised:
+        edited.full_clean()
+
+    assert message in " ".join(raised.value.message_dict["effective_from"])
+
+
+def test_a_version_may_move_between_its_neighbours(security_v1):
+    second = rule_set_new_version(rule_set=security_v1, effective_from=date(2025, 1, 1))
+    second.effective_from = date(2024, 7, 1)
+    second.full_clean()  # between v1 (2022-03-16) and nothing later: fine
