@@ -100,11 +100,11 @@ def _number(value: object) -> Decimal:
 
 @dataclass(frozen=True)
 class _Family:
-    """Sources that read the same usage rows: one statement computes them all.
+    """Sources that read the same series: one masked set of rows (`f<i>`) serves them all.
 
     Same platform, association types, measure and workloads; the sources differ in what they
     count (adds, growth, deployments), their thresholds and whether only production tenants
-    count — so the rows are read once and each source's tail aggregates them its own way.
+    count — each source's tail aggregates the family's rows its own way.
     """
 
     platform: str
@@ -141,7 +141,7 @@ def _tail_kind(source: SourceParams) -> str:
 _PG_STATEMENT_SETTINGS = {"enable_nestloop": "off", "work_mem": "64MB"}
 
 
-def _fetch_with_hash_joins(sql: _Sql) -> list[tuple[Any, ...]]:
+def _fetch_chunk_statement(sql: _Sql) -> list[tuple[Any, ...]]:
     """Run the chunk statement (on PostgreSQL with _PG_STATEMENT_SETTINGS meanwhile)."""
     with transaction.atomic(), connection.cursor() as cursor:
         if connection.vendor != "postgresql":
@@ -186,15 +186,15 @@ def _any_after_baseline(condition: str) -> str:
 class _ChunkStatement:
     """One statement computes every telemetry source of every rule set for a chunk.
 
-    The usage rows of the chunk's customers are read once, in index order, and pivoted into
-    one wide row per customer series (measure × workload): `series(cust, measure, wl, v0..v23)`,
-    v<k> being month k of the window (0 when there is no row). Each family of sources (same
-    platform, association types, measure and workloads) then masks the series with its
-    associations — `f<i>(org, cust, wl, prod, b_idx, m0..m23)`, m<k> = v<k> in the months an
-    association of the family's types covers, else 0 — and each source is plain arithmetic over
-    those columns (month-over-month events, trailing sums, baselines), aggregated per
-    organization. No window function and no second read of the usage table: the cost is one
-    ordered pass over the chunk's rows plus a few operations per series.
+    The chunk's customers' UsageYear rows (at most three a series) are read once, in index
+    order, into one wide row per customer series (measure × workload):
+    `series_w` / `series_r(cust, measure, wl, v..v23)`, v<k> being month k of the window (0 when
+    there is no usage row). Each family of sources (same platform, association types, measure
+    and workloads) then masks the series with its associations — `f<i>(org, cust, wl, prod,
+    b_idx, m..m23)`, m<k> = v<k> in the months an association of the family's types covers,
+    else 0 — and each source is plain arithmetic over those columns (month-over-month events,
+    trailing sums, baselines), aggregated per organization. Nothing reads a customer's months
+    twice: the cost is one ordered pass over the chunk's series plus a few operations each.
     """
 
     def __init__(self, organization_ids: Sequence[int], as_of: date) -> None:
@@ -515,7 +515,7 @@ class _ChunkStatement:
             )
         )
         found: list[dict[int, Decimal]] = [{} for _ in sources]
-        for s_index, org, value in _fetch_with_hash_joins(self.sql):
+        for s_index, org, value in _fetch_chunk_statement(self.sql):
             found[s_index][org] = _number(value)
         out: list[list[dict[int, Decimal]]] = [[] for _ in families]
         for (f_index, _, _), values in zip(sources, found, strict=True):
@@ -576,8 +576,8 @@ def compute_measures(
         org: {rs.designation_code: defaultdict(dict) for rs in rule_sets}
         for org in organization_ids
     }
-    # Sources that read the same rows share one statement; identical sources in several
-    # designations (e.g. M365 seat adds) are computed once.
+    # Sources are grouped by the series they read (one masked family each in the statement);
+    # identical sources in several designations (e.g. M365 seat adds) are computed once.
     families: dict[_Family, list[SourceParams]] = defaultdict(list)
     for rule_set in rule_sets:
         for source in rule_set.sources:

@@ -394,17 +394,25 @@ class Association(TenantModel):
         return f"{self.type} {self.customer}"
 
 
-class Usage(models.Model):
-    """One monthly figure of one customer: (month, customer, measure, workload) → value."""
+class CustomerSeries(models.Model):
+    """What names one series of a customer's figures: the customer, a measure, a workload."""
 
-    month = models.DateField(_("month"))
-    # No index of its own: uniq_usage starts with the customer and serves every look-up by it
-    # (a second, narrower index would tempt the planner away from the covering one).
+    # No index of its own: each table's unique key starts with the customer and serves every
+    # look-up by it (a second, narrower index would tempt the planner away from the key).
     customer = models.ForeignKey(
-        Customer, on_delete=models.CASCADE, related_name="usage", db_index=False
+        Customer, on_delete=models.CASCADE, related_name="+", db_index=False
     )
     measure = models.CharField(_("measure"), max_length=20, choices=Measure.choices)
     workload = models.CharField(_("workload"), max_length=40, blank=True, default="")
+
+    class Meta:
+        abstract = True
+
+
+class Usage(CustomerSeries):
+    """One monthly figure of one customer: (month, customer, measure, workload) → value."""
+
+    month = models.DateField(_("month"))
     value = models.DecimalField(_("value"), max_digits=16, decimal_places=2)
 
     class Meta:
@@ -422,7 +430,7 @@ class Usage(models.Model):
         return f"{self.month:%Y-%m} {self.customer_id} {self.measure}/{self.workload}={self.value}"
 
 
-class UsageYear(models.Model):
+class UsageYear(CustomerSeries):
     """A customer series' monthly usage pivoted by calendar year: m1..m12 (NULL: no row).
 
     Kept in step with Usage by database triggers (migration 0005), so that nothing — import,
@@ -430,11 +438,6 @@ class UsageYear(models.Model):
     here, one row a year instead of twelve. Never written by the application.
     """
 
-    customer = models.ForeignKey(
-        Customer, on_delete=models.CASCADE, related_name="+", db_index=False
-    )
-    measure = models.CharField(_("measure"), max_length=20, choices=Measure.choices)
-    workload = models.CharField(_("workload"), max_length=40, blank=True, default="")
     year = models.PositiveSmallIntegerField(_("year"))
     m1 = models.DecimalField(_("month 1"), max_digits=16, decimal_places=2, null=True)
     m2 = models.DecimalField(_("month 2"), max_digits=16, decimal_places=2, null=True)
