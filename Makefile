@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 STAMP := $(VENV)/.installed
 
-.PHONY: run test check lint format types migrations-check deploy-check demo worker beat bench clean
+.PHONY: run test check lint imports format types migrations-check deploy-check demo worker beat bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ lint: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 
+## App boundaries (import-linter contracts in pyproject.toml): portal <- scoring <- benefits
+imports: $(STAMP)
+	$(VENV)/bin/lint-imports
+
 format: $(STAMP)
 	$(PY) -m ruff format .
 	$(PY) -m ruff check --fix .
@@ -44,8 +48,8 @@ deploy-check: $(STAMP)
 	DEBUG=false SECRET_KEY=deploy-check-$$(head -c 48 /dev/urandom | base64 | tr -d '/+=') \
 		ALLOWED_HOSTS=portal.example.com $(PY) manage.py check --deploy --fail-level WARNING
 
-## Everything CI runs except the services: lint, types, migrations, deploy check, tests
-check: lint types migrations-check deploy-check test
+## Everything CI runs except the services: lint, boundaries, types, migrations, deploy check, tests
+check: lint imports types migrations-check deploy-check test
 
 demo: $(STAMP)
 	DEBUG=true $(PY) manage.py seed_demo

@@ -9,3 +9,13 @@ class PortalConfig(AppConfig):
 
     def ready(self) -> None:
         from portal import signals  # noqa: F401  # connects the allauth signal receivers
+        from portal.panels import OrganizationTab, register_organization_tab
+
+        register_organization_tab(
+            OrganizationTab(
+                key="home", label=_("People & certifications"), url_name="org_home", order=10
+            )
+        )
+        register_organization_tab(
+            OrganizationTab(key="members", label=_("Members"), url_name="org_members", order=90)
+        )

@@ -1,6 +1,8 @@
 from django.http import HttpRequest
 
 from portal.models import Organization
+from portal.panels import OrganizationTab
+from portal.panels import organization_tabs as registered_tabs
 
 
 def organizations(request: HttpRequest) -> dict[str, object]:
@@ -9,3 +11,8 @@ def organizations(request: HttpRequest) -> dict[str, object]:
     if user is None or not user.is_authenticated:
         return {"my_organizations": []}
     return {"my_organizations": Organization.objects.for_user(user).only("name", "slug")}
+
+
+def organization_tabs(request: HttpRequest) -> dict[str, list[OrganizationTab]]:
+    """The organization header's tabs: portal's own and those other apps registered."""
+    return {"organization_tabs": registered_tabs()}

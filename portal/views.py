@@ -1,36 +1,34 @@
 """Server-rendered pages: the switcher, organization home, members and invitation acceptance.
 
-Organization pages resolve `/orgs/<slug>/` in one place, `org_member_required`: a non-member
-(or an unknown slug) gets 404, so another organization's existence never leaks. The view then
-receives the caller's `membership` (with its organization) instead of the slug.
+Organization pages resolve `/orgs/<slug>/` in one place, `portal.access.org_member_required`:
+a non-member (or an unknown slug) gets 404, so another organization's existence never leaks.
+The home page shows the panels other apps registered (`portal.panels`) without importing them.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from functools import wraps
-from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from portal.access import org_admin_required, org_member_required
 from portal.exceptions import ApplicationError
 from portal.forms import InvitationForm, MembershipRoleForm
 from portal.models import Membership
+from portal.panels import organization_panels
 from portal.selectors import (
     invitation_accepted_by,
     invitation_list,
     legacy_competency_list,
     member_list,
-    membership_get_for_slug,
     organization_list_for_user,
     person_list,
 )
@@ -47,36 +45,6 @@ from portal.signals import INVITATION_SESSION_KEY
 # secrets.token_urlsafe(32) gives 43 characters of this alphabet; allow some slack.
 INVITATION_TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{20,64}")
 
-View = Callable[..., HttpResponse]
-
-
-def org_member_required(view: View) -> View:
-    """Resolve `slug` to the user's membership of that organization; 404 for everyone else."""
-
-    @wraps(view)
-    @login_required
-    def wrapper(request: HttpRequest, slug: str, *args: Any, **kwargs: Any) -> HttpResponse:
-        membership = membership_get_for_slug(user=request.user, slug=slug)
-        if membership is None:
-            raise Http404(_("No such partner organization."))
-        return view(request, *args, membership=membership, **kwargs)
-
-    return wrapper
-
-
-def org_admin_required(view: View) -> View:
-    """Only the organization's admins; members get 403. Use inside `org_member_required`."""
-
-    @wraps(view)
-    def wrapper(
-        request: HttpRequest, *args: Any, membership: Membership, **kwargs: Any
-    ) -> HttpResponse:
-        if not membership.is_admin:
-            raise PermissionDenied(_("Only an admin of the partner organization can do this."))
-        return view(request, *args, membership=membership, **kwargs)
-
-    return wrapper
-
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
@@ -89,9 +57,6 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @org_member_required
 def organization_home(request: HttpRequest, *, membership: Membership) -> HttpResponse:
-    # scoring depends on portal, not the reverse: import it when the page is served.
-    from scoring.views import score_summary
-
     organization = membership.organization
     people = list(person_list(organization=organization))
     context = {
@@ -103,7 +68,7 @@ def organization_home(request: HttpRequest, *, membership: Membership) -> HttpRe
         "active_certification_count": sum(
             1 for p in people for held in p.certifications.all() if held.is_active
         ),
-        "scores": score_summary(organization=organization),
+        "panels": organization_panels(request=request, membership=membership),
     }
     return render(request, "portal/organization_home.html", context)
 
@@ -134,31 +99,47 @@ def members(request: HttpRequest, *, membership: Membership) -> HttpResponse:
     return _members_page(request, membership=membership)
 
 
+def _members_action(
+    request: HttpRequest,
+    *,
+    membership: Membership,
+    action: Callable[[], str],
+    invite_form: InvitationForm | None = None,
+    done_url: str | None = None,
+) -> HttpResponse:
+    """One admin action of the members page: run the service, then its success message and the
+    members page; a refusal shows the page again with the reason (and the submitted form)."""
+    try:
+        message = action()
+    except ApplicationError as error:
+        messages.error(request, error.message)
+        return _members_page(request, membership=membership, invite_form=invite_form, status=400)
+    messages.success(request, message)
+    return redirect(done_url or reverse("org_members", args=[membership.organization.slug]))
+
+
 @org_member_required
 @org_admin_required
 @require_POST
 def member_invite(request: HttpRequest, *, membership: Membership) -> HttpResponse:
-    organization = membership.organization
     form = InvitationForm(request.POST)
     if not form.is_valid():
         return _members_page(request, membership=membership, invite_form=form, status=400)
-    try:
+
+    def invite() -> str:
         invitation = invitation_create(
-            organization=organization,
+            organization=membership.organization,
             actor=request.user,
             email=form.cleaned_data["email"],
             role=form.cleaned_data["role"],
             site_url=request.build_absolute_uri("/"),
         )
-    except ApplicationError as error:
-        messages.error(request, error.message)
-        return _members_page(request, membership=membership, invite_form=form, status=400)
-    messages.success(
-        request,
-        _("Invitation sent to %(email)s as %(role)s.")
-        % {"email": invitation.email, "role": invitation.get_role_display()},
-    )
-    return redirect("org_members", slug=organization.slug)
+        return _("Invitation sent to %(email)s as %(role)s.") % {
+            "email": invitation.email,
+            "role": invitation.get_role_display(),
+        }
+
+    return _members_action(request, membership=membership, action=invite, invite_form=form)
 
 
 @org_member_required
@@ -167,27 +148,24 @@ def member_invite(request: HttpRequest, *, membership: Membership) -> HttpRespon
 def member_change_role(
     request: HttpRequest, membership_id: int, *, membership: Membership
 ) -> HttpResponse:
-    organization = membership.organization
     form = MembershipRoleForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose a valid role."))
         return _members_page(request, membership=membership, status=400)
-    try:
+
+    def change_role() -> str:
         changed = membership_change_role(
-            organization=organization,
+            organization=membership.organization,
             actor=request.user,
             membership_id=membership_id,
             role=form.cleaned_data["role"],
         )
-    except ApplicationError as error:
-        messages.error(request, error.message)
-        return _members_page(request, membership=membership, status=400)
-    messages.success(
-        request,
-        _("%(email)s is now %(role)s.")
-        % {"email": changed.user.email, "role": changed.get_role_display()},
-    )
-    return redirect("org_members", slug=organization.slug)
+        return _("%(email)s is now %(role)s.") % {
+            "email": changed.user.email,
+            "role": changed.get_role_display(),
+        }
+
+    return _members_action(request, membership=membership, action=change_role)
 
 
 @org_member_required
@@ -196,18 +174,15 @@ def member_change_role(
 def member_remove(
     request: HttpRequest, membership_id: int, *, membership: Membership
 ) -> HttpResponse:
-    organization = membership.organization
-    try:
+    def remove() -> str:
         membership_remove(
-            organization=organization, actor=request.user, membership_id=membership_id
+            organization=membership.organization, actor=request.user, membership_id=membership_id
         )
-    except ApplicationError as error:
-        messages.error(request, error.message)
-        return _members_page(request, membership=membership, status=400)
-    messages.success(request, _("The member has been removed."))
-    if membership_id == membership.pk:
-        return redirect("home")
-    return redirect("org_members", slug=organization.slug)
+        return _("The member has been removed.")
+
+    # An admin who removed themselves can no longer see the members page.
+    done_url = reverse("home") if membership_id == membership.pk else None
+    return _members_action(request, membership=membership, action=remove, done_url=done_url)
 
 
 @org_member_required
@@ -216,18 +191,13 @@ def member_remove(
 def member_invitation_revoke(
     request: HttpRequest, invitation_id: int, *, membership: Membership
 ) -> HttpResponse:
-    organization = membership.organization
-    try:
+    def revoke() -> str:
         invitation = invitation_revoke(
-            organization=organization, actor=request.user, invitation_id=invitation_id
+            organization=membership.organization, actor=request.user, invitation_id=invitation_id
         )
-    except ApplicationError as error:
-        messages.error(request, error.message)
-        return _members_page(request, membership=membership, status=400)
-    messages.success(
-        request, _("The invitation to %(email)s has been revoked.") % {"email": invitation.email}
-    )
-    return redirect("org_members", slug=organization.slug)
+        return _("The invitation to %(email)s has been revoked.") % {"email": invitation.email}
+
+    return _members_action(request, membership=membership, action=revoke)
 
 
 def _invitation_problem(request: HttpRequest, message: str, status: int) -> HttpResponse:

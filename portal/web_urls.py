@@ -1,9 +1,10 @@
-"""The portal's pages. Everything under `orgs/<slug>/` goes through `org_member_required`."""
+"""The portal app's pages. Everything under `orgs/<slug>/` goes through `org_member_required`
+(`portal.access`); other apps add their organization pages under the same prefix from their own
+`urls.py`, included by the root URLconf."""
 
 from django.urls import include, path
 
 from portal import views
-from scoring import views as scoring_views
 
 organization_patterns = [
     path("", views.organization_home, name="org_home"),
@@ -16,8 +17,6 @@ organization_patterns = [
         views.member_invitation_revoke,
         name="org_invitation_revoke",
     ),
-    path("scores/", scoring_views.scores, name="org_scores"),
-    path("scores/recompute/", scoring_views.scores_recompute_now, name="org_scores_recompute"),
 ]
 
 urlpatterns = [

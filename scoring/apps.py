@@ -14,3 +14,27 @@ class ScoringConfig(AppConfig):
         from scoring.sqlite import register_functions
 
         connection_created.connect(register_functions, dispatch_uid="scoring-sqlite-functions")
+        self._register_organization_pages()
+
+    @staticmethod
+    def _register_organization_pages() -> None:
+        """The score summary on the organization home and the Scores tab (portal.panels)."""
+        from portal.panels import (
+            OrganizationPanel,
+            OrganizationTab,
+            register_organization_panel,
+            register_organization_tab,
+        )
+        from scoring.views import score_summary_panel
+
+        register_organization_panel(
+            OrganizationPanel(
+                key="scores",
+                template_name="scoring/_score_summary.html",
+                context=score_summary_panel,
+                order=10,
+            )
+        )
+        register_organization_tab(
+            OrganizationTab(key="scores", label=_("Scores"), url_name="org_scores", order=20)
+        )

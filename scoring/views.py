@@ -25,8 +25,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from portal.access import org_admin_required, org_member_required
 from portal.models import Membership, Organization
-from portal.views import org_admin_required, org_member_required
 from scoring.measures import current_month
 from scoring.models import (
     Category,
@@ -248,6 +248,11 @@ def score_summary(*, organization: Organization) -> list[DesignationScore]:
         for snapshot in snapshots
         if chosen[snapshot.designation_id] is snapshot
     ]
+
+
+def score_summary_panel(membership: Membership) -> dict[str, Any]:
+    """The organization home's score panel (registered in `ScoringConfig.ready`)."""
+    return {"scores": score_summary(organization=membership.organization)}
 
 
 def _parse_as_of(request: HttpRequest, dates: list[date]) -> date | None:

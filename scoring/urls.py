@@ -1,0 +1,10 @@
+"""The scoring app's organization pages, under `orgs/<slug>/` (root URLconf)."""
+
+from django.urls import path
+
+from scoring import views
+
+urlpatterns = [
+    path("scores/", views.scores, name="org_scores"),
+    path("scores/recompute/", views.scores_recompute_now, name="org_scores_recompute"),
+]
