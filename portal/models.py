@@ -149,7 +149,7 @@ class OrganizationLegacyCompetency(TenantModel):
 
     history = HistoricalRecords()
 
-    class Meta:
+    class Meta(TenantModel.Meta):
         constraints = [
             models.UniqueConstraint(
                 fields=["organization", "competency"], name="uniq_org_legacy_competency"
@@ -175,7 +175,7 @@ class Membership(TenantModel):
 
     history = HistoricalRecords()
 
-    class Meta:
+    class Meta(TenantModel.Meta):
         ordering = ["user__email"]
         constraints = [
             models.UniqueConstraint(fields=["organization", "user"], name="uniq_membership"),
@@ -223,7 +223,7 @@ class Invitation(TenantModel):
 
     history = HistoricalRecords()
 
-    class Meta:
+    class Meta(TenantModel.Meta):
         ordering = ["-created_at"]
         constraints = [
             models.UniqueConstraint(
@@ -260,7 +260,7 @@ class Person(TenantModel):
 
     history = HistoricalRecords()
 
-    class Meta:
+    class Meta(TenantModel.Meta):
         ordering = ["name", "person_id"]
         constraints = [
             models.UniqueConstraint(fields=["organization", "person_id"], name="uniq_person_id"),
@@ -313,7 +313,7 @@ class HeldCertification(TenantModel):
 
     history = HistoricalRecords()
 
-    class Meta:
+    class Meta(TenantModel.Meta):
         ordering = ["certification__code"]
         constraints = [
             models.UniqueConstraint(

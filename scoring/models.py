@@ -375,7 +375,7 @@ class Association(TenantModel):
 
     history = HistoricalRecords()
 
-    class Meta:
+    class Meta(TenantModel.Meta):
         ordering = ["customer", "type"]
         constraints = [
             models.UniqueConstraint(
@@ -476,7 +476,7 @@ class ScoreSnapshot(TenantModel):
     metrics = models.JSONField(_("breakdown"), default=list)
     computed_at = models.DateTimeField(_("computed at"), auto_now=True)
 
-    class Meta:
+    class Meta(TenantModel.Meta):
         ordering = ["-as_of", "designation__position"]
         constraints = [
             models.UniqueConstraint(
