@@ -104,7 +104,14 @@ class InvitationAdmin(SimpleHistoryAdmin):
     search_fields = ["email", "organization__name", "organization__partner_id"]
     list_select_related = ["organization", "invited_by"]
     autocomplete_fields = ["organization", "invited_by", "accepted_by"]
-    readonly_fields = ["token", "created_at", "accepted_at", "accepted_by"]
+    readonly_fields = [
+        "token",
+        "created_at",
+        "accepted_at",
+        "accepted_by",
+        "signed_up_at",
+        "signed_up_by",
+    ]
 
     @admin.display(description=_("status"))
     def status(self, invitation: Invitation) -> str:

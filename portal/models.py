@@ -220,6 +220,11 @@ class Invitation(TenantModel):
         User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # An invitation opens sign-up once: these record the account created through it.
+    signed_up_at = models.DateTimeField(null=True, blank=True)
+    signed_up_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     history = HistoricalRecords()
 

@@ -130,6 +130,55 @@ def invitation_get_open(*, token: str) -> Invitation:
     return invitation
 
 
+def _account_exists_for(email: str) -> bool:
+    return (
+        User.objects.filter(email__iexact=email).exists()
+        or EmailAddress.objects.filter(email__iexact=email).exists()
+    )
+
+
+def invitation_get_open_for_signup(*, token: str) -> Invitation:
+    """An open invitation creates one account, for an address that has none (else: sign in)."""
+    invitation = invitation_get_open(token=token)
+    if invitation.signed_up_at is not None:
+        raise ApplicationError(
+            _(
+                "An account has already been created with this invitation. "
+                "Sign in as %(email)s to accept it."
+            )
+            % {"email": invitation.email}
+        )
+    if _account_exists_for(invitation.email):
+        raise ApplicationError(
+            _("%(email)s already has an account. Sign in to accept this invitation.")
+            % {"email": invitation.email}
+        )
+    return invitation
+
+
+@transaction.atomic
+def invitation_record_signup(*, token: str, user: User) -> Invitation:
+    """Record the account created through an invitation: for the invited address, and once."""
+    # The token names the invitation across organizations, as in invitation_accept; the lock
+    # makes two sign-ups through one link wait for each other.
+    Invitation.objects.unscoped().select_for_update().filter(token=token).first()
+    invitation = invitation_get_open(token=token)
+    if invitation.signed_up_at is not None:
+        raise ApplicationError(
+            _("An account has already been created with this invitation. Sign in instead.")
+        )
+    if user.email.lower() != invitation.email.lower():
+        raise ApplicationError(
+            _("This invitation is for %(email)s. Sign up with that address.")
+            % {"email": invitation.email}
+        )
+    invitation.signed_up_at = timezone.now()
+    invitation.signed_up_by = user
+    invitation._history_user = user
+    invitation.save(update_fields=["signed_up_at", "signed_up_by"])
+    return invitation
+
+
 @transaction.atomic
 def invitation_accept(*, token: str, user: User) -> Membership:
     """The invitee, signed in with the invited address verified, joins with the invited role."""

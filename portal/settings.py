@@ -124,6 +124,8 @@ ACCOUNT_RATE_LIMITS = {
     "login_failed": env.str("LOGIN_RATE_LIMIT", default="5/5m/ip,5/5m/key"),
 }
 ACCOUNT_ADAPTER = "portal.adapters.AccountAdapter"
+# Through an invitation, sign-up is for the invited address only (the form fixes it).
+ACCOUNT_FORMS = {"signup": "portal.forms.SignupForm"}
 OPEN_SIGNUP = env.bool("OPEN_SIGNUP", default=False)
 ACCOUNT_EMAIL_SUBJECT_PREFIX = env.str("EMAIL_SUBJECT_PREFIX", default="[Partner portal] ")
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]

@@ -36,6 +36,7 @@ from portal.services import (
     invitation_accept,
     invitation_create,
     invitation_get_open,
+    invitation_get_open_for_signup,
     invitation_revoke,
     membership_change_role,
     membership_remove,
@@ -219,15 +220,22 @@ def invitation_detail(request: HttpRequest, token: str) -> HttpResponse:
         return _invitation_problem(request, error.message, 404)
 
     if not request.user.is_authenticated:
-        # The adapter opens signup while this token is in the session; the e-mail
-        # confirmation receiver (portal.signals) then creates the membership.
+        # The adapter opens signup while this token is in the session (once, for the invited
+        # address only); the e-mail confirmation receiver (portal.signals) then creates the
+        # membership. An address that has an account signs in instead.
         request.session[INVITATION_SESSION_KEY] = token
         here = reverse("invitation_accept", args=[token])
         context = {
             "invitation": invitation,
-            "signup_url": reverse("account_signup") + "?" + urlencode({"email": invitation.email}),
             "login_url": reverse("account_login") + "?" + urlencode({"next": here}),
         }
+        try:
+            invitation_get_open_for_signup(token=token)
+        except ApplicationError as error:
+            context["signup_refused"] = error.message
+        else:
+            query = urlencode({"email": invitation.email})
+            context["signup_url"] = reverse("account_signup") + "?" + query
         return render(request, "portal/invitation.html", context)
 
     status = 200

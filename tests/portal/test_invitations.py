@@ -7,12 +7,19 @@ import pytest
 from allauth.account.models import EmailAddress
 from django.core import mail
 from django.core.exceptions import PermissionDenied
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from portal.exceptions import ApplicationError
 from portal.models import Invitation, Membership, User
-from portal.services import invitation_accept, invitation_create, invitation_revoke
+from portal.services import (
+    invitation_accept,
+    invitation_create,
+    invitation_get_open_for_signup,
+    invitation_record_signup,
+    invitation_revoke,
+)
 from tests.factories import InvitationFactory, MembershipFactory, UserFactory
 
 PASSWORD = "correct-horse-battery-staple"
@@ -31,11 +38,28 @@ def _snapshot(organization):
         sorted(Membership.objects.for_org(organization).values_list("user_id", "role")),
         sorted(
             Invitation.objects.for_org(organization).values_list(
-                "pk", "accepted_at", "revoked_at", "expires_at"
+                "pk", "accepted_at", "revoked_at", "expires_at", "signed_up_at"
             )
         ),
         User.objects.count(),
+        EmailAddress.objects.count(),
     )
+
+
+NEW_PASSWORD = "a-long-new-password-42"
+
+
+def _sign_up(client, email: str):
+    return client.post(
+        reverse("account_signup"),
+        {"email": email, "password1": NEW_PASSWORD, "password2": NEW_PASSWORD},
+    )
+
+
+def _email_input(html: str) -> str:
+    match = re.search(r'<input[^>]*name="email"[^>]*>', html)
+    assert match is not None, html
+    return match.group(0)
 
 
 # --- services -------------------------------------------------------------------------------
@@ -205,6 +229,39 @@ def test_another_user_cannot_reuse_an_accepted_invitation(org):
 
 
 @pytest.mark.django_db
+def test_an_invitation_records_one_sign_up_for_the_invited_address(org):
+    invitation = InvitationFactory(organization=org, email="bob@example.com")
+    assert invitation_get_open_for_signup(token=invitation.token) == invitation
+    eve = User.objects.create_user(email="eve@example.com", password=PASSWORD)
+
+    with pytest.raises(ApplicationError, match=r"for bob@example\.com"):
+        invitation_record_signup(token=invitation.token, user=eve)
+    bob = User.objects.create_user(email="Bob@Example.com", password=PASSWORD)
+    invitation_record_signup(token=invitation.token, user=bob)
+
+    invitation.refresh_from_db()
+    assert invitation.signed_up_by == bob
+    assert invitation.signed_up_at is not None
+    assert invitation.history.first().history_user == bob
+    assert invitation.is_open  # still to be accepted, once the address is verified
+    with pytest.raises(ApplicationError, match="already been created"):
+        invitation_record_signup(token=invitation.token, user=bob)
+    # The link stays used even if that account goes away.
+    bob.delete()
+    with pytest.raises(ApplicationError, match="already been created"):
+        invitation_get_open_for_signup(token=invitation.token)
+
+
+@pytest.mark.django_db
+def test_an_address_with_an_account_cannot_sign_up_through_an_invitation(org):
+    invitation = InvitationFactory(organization=org, email="bob@example.com")
+    UserFactory(email="BOB@example.com")
+
+    with pytest.raises(ApplicationError, match="already has an account"):
+        invitation_get_open_for_signup(token=invitation.token)
+
+
+@pytest.mark.django_db
 def test_invitation_revoke(org, admin_member, member):
     invitation = InvitationFactory(organization=org)
     with pytest.raises(PermissionDenied):
@@ -271,29 +328,123 @@ def test_invite_sign_up_verify_join(client, org, admin_member, django_capture_on
     assert membership.role == Membership.Role.ADMIN
     invitation = Invitation.objects.for_org(org).get()
     assert invitation.accepted_by == newbie
+    assert invitation.signed_up_by == newbie
     assert "invitation_token" not in client.session
     assert response.redirect_chain[-1][0] == reverse("org_home", args=[org.slug])
     assert f"Welcome to {org.name}" in response.content.decode()
 
 
 @pytest.mark.django_db
-def test_sign_up_with_another_address_does_not_join(client, org):
+@pytest.mark.parametrize("email", ["someone-else@example.com", "invited@example.com.attacker.test"])
+def test_sign_up_through_an_invitation_with_another_address_is_refused(client, org, email):
     invitation = InvitationFactory(organization=org, email="invited@example.com")
     client.get(reverse("invitation_accept", args=[invitation.token]))
-    client.post(
-        reverse("account_signup"),
-        {
-            "email": "someone-else@example.com",
-            "password1": "a-long-new-password-42",
-            "password2": "a-long-new-password-42",
-        },
-    )
-    confirm_path = _link_path(mail.outbox[-1].body, "/accounts/confirm-email/")
-    client.post(confirm_path)
+    before = _snapshot(org)
 
-    assert not Membership.objects.for_org(org).exists()
+    # A forged post: the page's field is read-only, the server must refuse it anyway.
+    response = _sign_up(client, email)
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["email"]
+    assert _snapshot(org) == before
+    assert mail.outbox == []
     invitation.refresh_from_db()
     assert invitation.is_open
+    assert invitation.signed_up_at is None
+
+
+@pytest.mark.django_db
+def test_the_signup_form_shows_the_invited_address_read_only(client, org):
+    invitation = InvitationFactory(organization=org, email="invited@example.com")
+    client.get(reverse("invitation_accept", args=[invitation.token]))
+
+    # Even without the link's ?email=, the form carries the invited address, not editable.
+    response = client.get(reverse("account_signup"))
+
+    assert response.status_code == 200
+    field = _email_input(response.content.decode())
+    assert 'value="invited@example.com"' in field
+    assert "readonly" in field
+    assert org.name in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_a_second_sign_up_through_the_same_link_is_refused(
+    client, org, django_capture_on_commit_callbacks
+):
+    invitation = InvitationFactory(organization=org, email="invited@example.com")
+    path = reverse("invitation_accept", args=[invitation.token])
+    client.get(path)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _sign_up(client, "invited@example.com")
+    assert response.status_code == 302
+    invitee = User.objects.get(email="invited@example.com")
+    before = _snapshot(org)
+
+    for browser in (client, Client()):  # the same session, and the link opened afresh
+        response = browser.get(path)
+        assert response.status_code == 200
+        assert b"Create an account" not in response.content
+        assert "Sign in as invited@example.com" in response.content.decode()
+        response = browser.get(reverse("account_signup"))
+        assert "account/signup_closed.html" in [t.name for t in response.templates]
+        for email in ("someone-else@example.com", "invited@example.com"):
+            response = _sign_up(browser, email)
+            assert "account/signup_closed.html" in [t.name for t in response.templates]
+
+    assert _snapshot(org) == before
+    invitation.refresh_from_db()
+    assert invitation.signed_up_by == invitee
+
+
+@pytest.mark.django_db
+def test_an_account_is_not_kept_when_the_invitation_refuses_to_record_it(client, org, monkeypatch):
+    invitation = InvitationFactory(organization=org, email="invited@example.com")
+    path = reverse("invitation_accept", args=[invitation.token])
+    client.get(path)
+    before = _snapshot(org)
+
+    # As when a concurrent sign-up through the same link recorded its account first.
+    def used_up(*, token, user):
+        raise ApplicationError("This invitation was used a moment ago.")
+
+    monkeypatch.setattr("portal.forms.invitation_record_signup", used_up)
+    response = _sign_up(client, "invited@example.com")
+
+    assert response.status_code == 302
+    assert response["Location"] == path
+    assert _snapshot(org) == before
+    assert "This invitation was used a moment ago." in client.get(path).content.decode()
+
+
+@pytest.mark.django_db
+def test_an_address_that_has_an_account_is_sent_to_sign_in(client, org):
+    invitation = InvitationFactory(organization=org, email="bob@example.com")
+    UserFactory(email="bob@example.com")
+    path = reverse("invitation_accept", args=[invitation.token])
+    before = _snapshot(org)
+
+    response = client.get(path)
+
+    assert b"Create an account" not in response.content
+    assert "bob@example.com already has an account" in response.content.decode()
+    assert reverse("account_login") + "?next=" in response.content.decode()
+    response = client.get(reverse("account_signup"))
+    assert "account/signup_closed.html" in [t.name for t in response.templates]
+    _sign_up(client, "someone-else@example.com")
+    assert _snapshot(org) == before
+
+
+@pytest.mark.django_db
+def test_open_signup_without_an_invitation_takes_any_address(client, settings):
+    settings.OPEN_SIGNUP = True
+
+    response = client.get(reverse("account_signup"))
+    assert "readonly" not in _email_input(response.content.decode())
+    response = _sign_up(client, "anyone@example.com")
+
+    assert response.status_code == 302
+    assert User.objects.filter(email="anyone@example.com").exists()
 
 
 @pytest.mark.django_db
@@ -303,7 +454,8 @@ def test_existing_user_signs_in_and_accepts(client, org):
     path = reverse("invitation_accept", args=[invitation.token])
 
     response = client.get(path)
-    assert b"I already have an account" in response.content
+    assert b"Create an account" not in response.content
+    assert "already has an account" in response.content.decode()
     response = client.post(
         reverse("account_login") + f"?next={path}",
         {"login": "bob@example.com", "password": PASSWORD},
