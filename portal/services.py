@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from portal.audit import audit_as
 from portal.exceptions import ApplicationError
 from portal.models import Invitation, Membership, Organization, User
 from portal.selectors import membership_get
@@ -91,10 +92,10 @@ def invitation_create(
     # An expired invitation still holds the one-open-invitation-per-address constraint.
     for expired in pending.select_for_update():
         expired.revoked_at = now
-        expired._history_user = actor
+        audit_as(expired, actor=actor)
         expired.save(update_fields=["revoked_at"])
     invitation = Invitation(organization=organization, email=email, role=role, invited_by=actor)
-    invitation._history_user = actor
+    audit_as(invitation, actor=actor)
     try:
         with transaction.atomic():
             invitation.save()
@@ -174,7 +175,7 @@ def invitation_record_signup(*, token: str, user: User) -> Invitation:
         )
     invitation.signed_up_at = timezone.now()
     invitation.signed_up_by = user
-    invitation._history_user = user
+    audit_as(invitation, actor=user)
     invitation.save(update_fields=["signed_up_at", "signed_up_by"])
     return invitation
 
@@ -209,11 +210,11 @@ def invitation_accept(*, token: str, user: User) -> Membership:
     membership = membership_get(organization=organization, user=user)
     if membership is None:
         membership = Membership(organization=organization, user=user, role=invitation.role)
-        membership._history_user = user
+        audit_as(membership, actor=user)
         membership.save()
     invitation.accepted_at = timezone.now()
     invitation.accepted_by = user
-    invitation._history_user = user
+    audit_as(invitation, actor=user)
     invitation.save(update_fields=["accepted_at", "accepted_by"])
     return membership
 
@@ -235,7 +236,7 @@ def invitation_revoke(*, organization: Organization, actor: User, invitation_id:
     if invitation.revoked_at is not None:
         return invitation
     invitation.revoked_at = timezone.now()
-    invitation._history_user = actor
+    audit_as(invitation, actor=actor)
     invitation.save(update_fields=["revoked_at"])
     return invitation
 
@@ -282,7 +283,7 @@ def membership_change_role(
             _("A partner organization needs at least one admin; make someone else admin first.")
         )
     membership.role = role
-    membership._history_user = actor
+    audit_as(membership, actor=actor)
     membership.save(update_fields=["role"])
     return membership
 
@@ -296,5 +297,5 @@ def membership_remove(*, organization: Organization, actor: User, membership_id:
         raise ApplicationError(
             _("A partner organization needs at least one admin; make someone else admin first.")
         )
-    membership._history_user = actor
+    audit_as(membership, actor=actor)
     membership.delete()
