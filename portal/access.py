@@ -29,7 +29,8 @@ def org_member_required(view: View) -> View:
     @wraps(view)
     @login_required
     def wrapper(request: HttpRequest, slug: str, *args: Any, **kwargs: Any) -> HttpResponse:
-        membership = membership_get_for_slug(user=request.user, slug=slug)
+        # login_required above: the user is signed in.
+        membership = membership_get_for_slug(user=request.user, slug=slug)  # type: ignore[arg-type]  # signed in (login_required)
         if membership is None:
             raise Http404(_("No such partner organization."))
         return view(request, *args, membership=membership, **kwargs)
