@@ -52,7 +52,6 @@ from scoring.rulesets import (
     rule_set_unlocked_list,
     rule_set_with_status,
 )
-from scoring.services import scores_recompute_on_commit
 
 # Set on the request when a save was rolled back, so the form is shown again with the reason.
 _REJECTION_ATTRIBUTE = "_scoring_rule_set_rejection"
@@ -433,24 +432,6 @@ class AssociationAdmin(SimpleHistoryAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Association]:
         # Staff see every organization's associations: a deliberate cross-tenant read.
         return super().get_queryset(request).unscoped()
-
-    def save_model(self, request: HttpRequest, obj: Association, form: Any, change: bool) -> None:
-        organization_ids = {obj.organization_id}
-        if change and "organization" in form.changed_data:
-            organization_ids.add(form.initial["organization"])
-        super().save_model(request, obj, form, change)
-        # An edit changes the organization's scores: recompute them once the save commits.
-        scores_recompute_on_commit(organization_ids=organization_ids)
-
-    def delete_model(self, request: HttpRequest, obj: Association) -> None:
-        organization_id = obj.organization_id
-        super().delete_model(request, obj)
-        scores_recompute_on_commit(organization_ids=[organization_id])
-
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Association]) -> None:
-        organization_ids = set(queryset.values_list("organization_id", flat=True))
-        super().delete_queryset(request, queryset)
-        scores_recompute_on_commit(organization_ids=organization_ids)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
