@@ -5,7 +5,7 @@ import os
 import subprocess
 import sys
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, timedelta
 from io import StringIO
 from pathlib import Path
 from unittest import mock
@@ -16,10 +16,13 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from portal.models import Certification
+from portal.models import Certification, HeldCertification
+from portal.selectors import person_list
 from scoring import services
 from scoring.imports import import_csv
+from scoring.measures import _certified_individuals
 from scoring.models import Association, RecomputeRun, ScoreSnapshot
+from scoring.selectors import CertificationRequirement
 from scoring.tasks import scores_recompute_nightly_task
 from tests.factories import HeldCertificationFactory, OrganizationFactory, PersonFactory
 from tests.scoring.telemetry import associate, customer, monthly, usage
@@ -398,6 +401,47 @@ def security_v1_rules(db):
     from scoring.models import RuleSet
 
     return RuleSet.objects.get(designation__code="security", version=1)
+
+
+# --- a certification is active on a day: one rule for the people page and the scores ------
+
+DAY = date(2024, 6, 30)
+
+
+@pytest.mark.parametrize(
+    ("earned_on", "expires_on", "active"),
+    [
+        (DAY, None, True),  # earned today
+        (DAY + timedelta(days=1), None, False),  # earned tomorrow
+        (date(2023, 1, 1), DAY, False),  # expires today: no longer counts
+        (date(2023, 1, 1), DAY - timedelta(days=1), False),  # expired yesterday
+        (date(2023, 1, 1), DAY + timedelta(days=1), True),  # expires tomorrow
+        (date(2023, 1, 1), None, True),  # no expiry
+    ],
+    ids=["earned-today", "earned-tomorrow", "expires-today", "expired-yesterday",
+         "expires-tomorrow", "no-expiry"],
+)  # fmt: skip
+def test_the_people_page_and_the_scores_agree_on_active_certifications(
+    org, earned_on, expires_on, active
+):
+    held = HeldCertificationFactory(
+        person=PersonFactory(organization=org), earned_on=earned_on, expires_on=expires_on
+    )
+    requirement = CertificationRequirement(
+        metric_code="intermediate_certifications", groups=(("any", frozenset({"AZ-500"})),)
+    )
+
+    (person,) = person_list(organization=org, on=DAY)
+    (shown,) = person.certifications.all()
+    counted = _certified_individuals([org.pk], DAY, [requirement])
+
+    assert held.is_active_on(DAY) is active
+    assert shown.is_active is active
+    assert (
+        HeldCertification.objects.for_org(org).filter(HeldCertification.active_on_q(DAY)).exists()
+        is active
+    )
+    assert sum(counted.values()) == (1 if active else 0)
 
 
 # --- nightly ledger ------------------------------------------------------------------------
