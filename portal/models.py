@@ -8,7 +8,7 @@ need not have a login.
 from __future__ import annotations
 
 import secrets
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
 from django.core.validators import RegexValidator
@@ -307,7 +307,12 @@ class Certification(LocalizedNameMixin):
 
 
 class HeldCertification(TenantModel):
-    """A certification held by a person of the organization, active from earned to expiry."""
+    """A certification held by a person of the organization, active from earned to expiry.
+
+    Active on a day: earned on or before it and not expired by then (it no longer counts on its
+    expiry date); without an expiry date it stays active. `active_on_q` (queries) and
+    `is_active_on` (a loaded row) are the one statement of that rule.
+    """
 
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="certifications")
     certification = models.ForeignKey(
@@ -335,3 +340,14 @@ class HeldCertification(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.person_id}: {self.certification_id}"
+
+    @staticmethod
+    def active_on_q(day: date) -> models.Q:
+        """Held certifications active on the day."""
+        return models.Q(earned_on__lte=day) & (
+            models.Q(expires_on__isnull=True) | models.Q(expires_on__gt=day)
+        )
+
+    def is_active_on(self, day: date) -> bool:
+        """This certification counts on the day (the rule of `active_on_q`)."""
+        return self.earned_on <= day and (self.expires_on is None or self.expires_on > day)

@@ -77,8 +77,8 @@ def legacy_competency_list(*, organization: Organization) -> QuerySet[Organizati
 
 
 def held_certification_active_q(*, on: date) -> Q:
-    """A certification counts while active: earned on or before `on`, not expired by then."""
-    return Q(earned_on__lte=on) & (Q(expires_on__isnull=True) | Q(expires_on__gt=on))
+    """A certification counts while active on `on` (`HeldCertification.active_on_q`)."""
+    return HeldCertification.active_on_q(on)
 
 
 def person_list(

@@ -2,20 +2,21 @@
 
 Rule sets are versioned: one that scores were computed with is locked (read-only here, with its
 metrics, sources and certification groups), and staff change the rules by copying it as a new
-version with a later effective date. A rule set in force must stay valid, so a save that would
-leave it invalid is refused; a future draft may be saved invalid, with a warning.
+version with a later effective date. The rules themselves (lock, status, which save is refused,
+the proposed date of a new version) are `scoring.rulesets`'; this module only applies its
+answers to the Django admin. Changes to associations queue their organizations' recompute
+through the audit history (`scoring.signals`), like every other door.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Exists, Max, OuterRef, QuerySet, Sum
+from django.db.models import QuerySet, Sum
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -40,8 +41,17 @@ from scoring.models import (
     Usage,
     Workload,
 )
-from scoring.rulesets import rule_set_is_locked, rule_set_new_version, rule_set_validate
-from scoring.services import scores_recompute_on_commit
+from scoring.rulesets import (
+    RuleSetStatus,
+    metric_rule_may_be_deleted_alone,
+    rule_set_check_save,
+    rule_set_is_locked,
+    rule_set_latest_effective_from,
+    rule_set_new_version,
+    rule_set_proposed_effective_from,
+    rule_set_unlocked_list,
+    rule_set_with_status,
+)
 
 # Set on the request when a save was rolled back, so the form is shown again with the reason.
 _REJECTION_ATTRIBUTE = "_scoring_rule_set_rejection"
@@ -53,11 +63,6 @@ class _RuleSetRejected(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
-
-
-def _snapshots_exist() -> Exists:
-    # Snapshots of every organization lock a rule set: a deliberate cross-tenant read.
-    return Exists(ScoreSnapshot.objects.unscoped().filter(rule_set=OuterRef("pk")))
 
 
 def _is_locked(rule_set: RuleSet) -> bool:
@@ -135,28 +140,11 @@ class RuleSetGuardMixin:
         rule_set = self.rule_set_of(form.instance)
         if rule_set is None:
             return
-        try:
-            rule_set_validate(rule_set=rule_set)
-        except ApplicationError as error:
-            problems = "; ".join(error.extra.get("problems") or [error.message])
-            if rule_set.effective_from <= timezone.localdate():
-                raise _RuleSetRejected(
-                    gettext(
-                        "Not saved: %(rule_set)s is in force and scores cannot be computed with "
-                        "invalid rules: %(problems)s. Fix the problems, or give the rule set a "
-                        "future effective date to keep it as a draft."
-                    )
-                    % {"rule_set": rule_set, "problems": problems}
-                ) from error
-            self.message_user(  # type: ignore[attr-defined]  # mixin on ModelAdmin
-                request,
-                gettext(
-                    "Saved as a draft, but it must be valid before it comes into force on "
-                    "%(date)s: %(problems)s."
-                )
-                % {"date": rule_set.effective_from.isoformat(), "problems": problems},
-                messages.WARNING,
-            )
+        check = rule_set_check_save(rule_set=rule_set)
+        if not check.accepted:
+            raise _RuleSetRejected(check.message)
+        if check.message:
+            self.message_user(request, check.message, messages.WARNING)  # type: ignore[attr-defined]  # mixin on ModelAdmin
 
 
 class SpecializationInline(admin.TabularInline):
@@ -247,21 +235,8 @@ class RuleSetAdmin(RuleSetGuardMixin, SimpleHistoryAdmin):
         return obj
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[RuleSet]:
-        today = timezone.localdate()
-        later_in_force = RuleSet.objects.filter(
-            designation=OuterRef("designation"),
-            effective_from__gt=OuterRef("effective_from"),
-            effective_from__lte=today,
-        )
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                has_snapshots=_snapshots_exist(),
-                superseded=Exists(later_in_force),
-                points_sum=Sum("metrics__max_points"),
-            )
-        )
+        queryset = rule_set_with_status(super().get_queryset(request), on=timezone.localdate())
+        return queryset.annotate(points_sum=Sum("metrics__max_points"))
 
     def get_readonly_fields(self, request: HttpRequest, obj: RuleSet | None = None) -> list[str]:
         if obj is None:
@@ -269,13 +244,9 @@ class RuleSetAdmin(RuleSetGuardMixin, SimpleHistoryAdmin):
         # A version's identity does not change; a different designation is a different rule set.
         return [*self.readonly_fields, "designation", "version"]
 
-    @admin.display(description=_("status"))
+    @admin.display(description=_("status"), ordering="status")
     def status(self, rule_set: RuleSet) -> str:
-        if rule_set.effective_from > timezone.localdate():
-            return gettext("draft")
-        if getattr(rule_set, "superseded", False):
-            return gettext("superseded")
-        return gettext("in force")
+        return str(RuleSetStatus(rule_set.status).label)  # type: ignore[attr-defined]  # annotated by get_queryset
 
     @admin.display(description=_("points"), ordering="points_sum")
     def points_total(self, rule_set: RuleSet) -> object:
@@ -315,10 +286,8 @@ class RuleSetAdmin(RuleSetGuardMixin, SimpleHistoryAdmin):
             return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
         if not (self.has_view_permission(request, rule_set) and self.has_add_permission(request)):
             raise PermissionDenied
-        latest = RuleSet.objects.filter(designation_id=rule_set.designation_id).aggregate(
-            effective_from=Max("effective_from")
-        )["effective_from"]
-        proposed = max(latest + timedelta(days=1), timezone.localdate() + timedelta(days=1))
+        latest = rule_set_latest_effective_from(designation_id=rule_set.designation_id)
+        proposed = rule_set_proposed_effective_from(designation_id=rule_set.designation_id)
         form = NewVersionForm(request.POST or None, initial={"effective_from": proposed})
         if request.method == "POST" and form.is_valid():
             try:
@@ -414,17 +383,13 @@ class MetricRuleAdmin(RuleSetGuardMixin, SimpleHistoryAdmin):
     def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
         if db_field.name == "rule_set":
             # Metrics can only be added to rule sets no score was computed with.
-            kwargs["queryset"] = (
-                RuleSet.objects.select_related("designation")
-                .annotate(has_snapshots=_snapshots_exist())
-                .filter(has_snapshots=False)
-            )
+            kwargs["queryset"] = rule_set_unlocked_list().select_related("designation")
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def has_delete_permission(self, request: HttpRequest, obj: MetricRule | None = None) -> bool:
         # Removing a metric from a rule set in force would leave it invalid without a check;
         # the rule set's own page removes metrics and validates the result.
-        if obj is not None and obj.rule_set.effective_from <= timezone.localdate():
+        if obj is not None and not metric_rule_may_be_deleted_alone(metric=obj):
             return False
         return super().has_delete_permission(request, obj)
 
@@ -467,24 +432,6 @@ class AssociationAdmin(SimpleHistoryAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Association]:
         # Staff see every organization's associations: a deliberate cross-tenant read.
         return super().get_queryset(request).unscoped()
-
-    def save_model(self, request: HttpRequest, obj: Association, form: Any, change: bool) -> None:
-        organization_ids = {obj.organization_id}
-        if change and "organization" in form.changed_data:
-            organization_ids.add(form.initial["organization"])
-        super().save_model(request, obj, form, change)
-        # An edit changes the organization's scores: recompute them once the save commits.
-        scores_recompute_on_commit(organization_ids=organization_ids)
-
-    def delete_model(self, request: HttpRequest, obj: Association) -> None:
-        organization_id = obj.organization_id
-        super().delete_model(request, obj)
-        scores_recompute_on_commit(organization_ids=[organization_id])
-
-    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Association]) -> None:
-        organization_ids = set(queryset.values_list("organization_id", flat=True))
-        super().delete_queryset(request, queryset)
-        scores_recompute_on_commit(organization_ids=organization_ids)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -536,9 +536,8 @@ def _certified_individuals(
             organization_id__in=organization_ids,
             person__active=True,
             certification__code__in=codes,
-            earned_on__lte=as_of,
         )
-        .exclude(expires_on__lte=as_of)
+        .filter(HeldCertification.active_on_q(as_of))
         .values_list("organization_id", "person_id", "certification__code")
     )
     for organization_id, person_id, code in rows:

@@ -1,16 +1,21 @@
-"""Writes and checks of versioned rule sets: copy as a new version, validate, lock.
+"""Writes and checks of versioned rule sets: copy as a new version, validate, lock, status.
 
 A rules change never rewrites history: a rule set that scores have been computed with is locked,
-and staff change the rules by copying it as a new version with a later effective date.
+and staff change the rules by copying it as a new version with a later effective date. A rule
+set in force must stay valid, so a save that would leave it invalid is refused; a future draft
+may be saved invalid, with a warning. The admin asks these functions and only shows the answer.
 """
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, timedelta
 
 from django.db import models, transaction
-from django.db.models import Max
+from django.db.models import Case, Exists, Max, OuterRef, QuerySet, Value, When
+from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from portal.exceptions import ApplicationError
 from portal.models import User
@@ -24,7 +29,13 @@ from scoring.models import (
     RuleSet,
     ScoreSnapshot,
 )
-from scoring.selectors import rule_set_to_engine
+from scoring.selectors import rule_set_superseded_on, rule_set_to_engine
+
+
+class RuleSetStatus(models.TextChoices):
+    DRAFT = "draft", gettext_lazy("draft")
+    IN_FORCE = "in_force", gettext_lazy("in force")
+    SUPERSEDED = "superseded", gettext_lazy("superseded")
 
 
 def _audit(instance: models.Model, *, actor: User | None, reason: str) -> None:
@@ -59,10 +70,62 @@ def _rule_set_with_rules(rule_set: RuleSet) -> RuleSet:
     )
 
 
+def rule_set_has_snapshots() -> Exists:
+    """For a rule-set queryset: whether any score was computed with the rule set (locked)."""
+    # Snapshots of every organization lock a rule set: a deliberate cross-tenant read.
+    return Exists(ScoreSnapshot.objects.unscoped().filter(rule_set=OuterRef("pk")))
+
+
 def rule_set_is_locked(*, rule_set: RuleSet) -> bool:
-    """A rule set is locked once any score snapshot was computed with it."""
+    """A rule set is locked (read-only, with its metrics) once any score was computed with it."""
     # Snapshots of every organization count: a deliberate cross-tenant read.
     return ScoreSnapshot.objects.unscoped().filter(rule_set=rule_set).exists()
+
+
+def rule_set_unlocked_list() -> QuerySet[RuleSet]:
+    """The rule sets metrics may be added to: those no score was computed with."""
+    return RuleSet.objects.alias(has_snapshots=rule_set_has_snapshots()).filter(has_snapshots=False)
+
+
+def metric_rule_may_be_deleted_alone(*, metric: MetricRule, on: date | None = None) -> bool:
+    """A metric of a rule set that has taken effect is removed only on the rule set's own page,
+    which validates the result; a draft's metric may go on its own."""
+    return metric.rule_set.effective_from > (on or timezone.localdate())
+
+
+def rule_set_with_status(queryset: QuerySet[RuleSet], *, on: date) -> QuerySet[RuleSet]:
+    """Annotate `status` (a RuleSetStatus value) on the day and `has_snapshots` (locked)."""
+    return queryset.annotate(
+        status=Case(
+            When(effective_from__gt=on, then=Value(RuleSetStatus.DRAFT.value)),
+            When(rule_set_superseded_on(day=on), then=Value(RuleSetStatus.SUPERSEDED.value)),
+            default=Value(RuleSetStatus.IN_FORCE.value),
+            output_field=models.CharField(),
+        ),
+        has_snapshots=rule_set_has_snapshots(),
+    )
+
+
+def rule_set_status(*, rule_set: RuleSet, on: date | None = None) -> RuleSetStatus:
+    """Draft before its effective date; then in force until a later version takes effect."""
+    day = on or timezone.localdate()
+    annotated = rule_set_with_status(RuleSet.objects.filter(pk=rule_set.pk), on=day)
+    return RuleSetStatus(annotated.values_list("status", flat=True).get())  # type: ignore[misc]  # annotated by rule_set_with_status
+
+
+def rule_set_latest_effective_from(*, designation_id: int) -> date | None:
+    """The effective date of the designation's latest version."""
+    return RuleSet.objects.filter(designation_id=designation_id).aggregate(
+        effective_from=Max("effective_from")
+    )["effective_from"]
+
+
+def rule_set_proposed_effective_from(*, designation_id: int, today: date | None = None) -> date:
+    """A new version's suggested start: the day after the latest version's, and no earlier than
+    tomorrow, so that the copy starts as a draft staff can edit before it comes into force."""
+    tomorrow = (today or timezone.localdate()) + timedelta(days=1)
+    latest = rule_set_latest_effective_from(designation_id=designation_id)
+    return tomorrow if latest is None else max(latest + timedelta(days=1), tomorrow)
 
 
 @transaction.atomic
@@ -195,3 +258,35 @@ def rule_set_validate(*, rule_set: RuleSet) -> None:
             % {"rule_set": str(stored), "problems": "; ".join(problems)},
             extra={"problems": problems},
         )
+
+
+@dataclass(frozen=True)
+class RuleSetSaveCheck:
+    """Whether a saved rule set may stay as it is, and what to tell the person who saved it."""
+
+    accepted: bool
+    problems: tuple[str, ...] = ()
+    message: str = ""
+
+
+def rule_set_check_save(*, rule_set: RuleSet, on: date | None = None) -> RuleSetSaveCheck:
+    """A rule set in force (effective on or before the day) must be valid: an invalid one is
+    refused; an invalid future draft is accepted with a warning naming the problems."""
+    try:
+        rule_set_validate(rule_set=rule_set)
+    except ApplicationError as error:
+        problems = tuple(error.extra.get("problems") or [error.message])
+        listed = "; ".join(problems)
+        if rule_set.effective_from <= (on or timezone.localdate()):
+            message = _(
+                "Not saved: %(rule_set)s is in force and scores cannot be computed with "
+                "invalid rules: %(problems)s. Fix the problems, or give the rule set a "
+                "future effective date to keep it as a draft."
+            ) % {"rule_set": rule_set, "problems": listed}
+            return RuleSetSaveCheck(accepted=False, problems=problems, message=message)
+        message = _(
+            "Saved as a draft, but it must be valid before it comes into force on "
+            "%(date)s: %(problems)s."
+        ) % {"date": rule_set.effective_from.isoformat(), "problems": listed}
+        return RuleSetSaveCheck(accepted=True, problems=problems, message=message)
+    return RuleSetSaveCheck(accepted=True)

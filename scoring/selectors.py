@@ -1,13 +1,16 @@
-"""Reads of the scoring app: rule sets in force, snapshots."""
+"""Reads of the scoring app: rule sets in force, snapshots, what the score pages show."""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import TypeVar
 
-from django.db import connection
-from django.db.models import Prefetch, QuerySet
+from django.db import connection, models
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet, Subquery
 
 from portal.models import Certification, Organization
 from scoring import engine
@@ -151,12 +154,66 @@ def rule_set_to_engine(*, rule_set: RuleSet) -> engine.RuleSet:
     return _rule_set_to_engine(rule_set)[0]
 
 
+# --- which rule-set version is in force ----------------------------------------------------
+
+_Row = TypeVar("_Row", bound=models.Model)
+
+
+def later_version_exists(
+    *, rows: QuerySet[_Row], partition: Sequence[str], rule_set: str = ""
+) -> Exists:
+    """Whether `rows` hold a later rule-set version than the outer row's, in its partition.
+
+    The one definition of "the latest version wins": of the versions of a designation that
+    apply (those effective on a day; those a date was scored with), the greatest version number
+    is the one in force, every other is superseded. `rule_set` is the path from a row to its
+    rule set ("" for rule sets themselves); `partition` names the fields both rows share.
+    """
+    prefix = f"{rule_set}__" if rule_set else ""
+    return Exists(
+        rows.filter(
+            **{field: OuterRef(field) for field in partition},
+            **{f"{prefix}version__gt": OuterRef(f"{prefix}version")},
+        )
+    )
+
+
+def rule_set_superseded_on(*, day: date) -> Exists:
+    """For a rule-set queryset: whether a later version of its designation is in force on the
+    day (always false for a version not yet in force: later versions take effect later)."""
+    return later_version_exists(
+        rows=RuleSet.objects.filter(effective_from__lte=day), partition=("designation",)
+    )
+
+
+def rule_set_in_force_list(*, on: date) -> QuerySet[RuleSet]:
+    """Per designation, the rule set in force on the day: effective by then and not superseded."""
+    return (
+        RuleSet.objects.filter(effective_from__lte=on)
+        .alias(superseded=rule_set_superseded_on(day=on))
+        .filter(superseded=False)
+    )
+
+
+def snapshots_of_latest_version(snapshots: QuerySet[ScoreSnapshot]) -> QuerySet[ScoreSnapshot]:
+    """Several rule-set versions scored one date: only the latest version's snapshot counts."""
+    # Narrowed to the outer row's organization by the partition: not a cross-tenant read.
+    same_date = ScoreSnapshot.objects.unscoped()
+    return snapshots.alias(
+        superseded=later_version_exists(
+            rows=same_date,
+            partition=("organization", "designation", "as_of"),
+            rule_set="rule_set",
+        )
+    ).filter(superseded=False)
+
+
 def rule_sets_in_force(*, as_of: date) -> list[RuleSetInForce]:
     """For each designation, the latest rule-set version effective on or before the date."""
     candidates = (
-        RuleSet.objects.filter(effective_from__lte=as_of)
+        rule_set_in_force_list(on=as_of)
         .select_related("designation")
-        .order_by("designation__position", "designation_id", "-effective_from")
+        .order_by("designation__position", "designation_id")
         .prefetch_related(
             Prefetch(
                 "metrics",
@@ -176,11 +233,7 @@ def rule_sets_in_force(*, as_of: date) -> list[RuleSetInForce]:
         )
     )
     in_force: list[RuleSetInForce] = []
-    seen: set[int] = set()
     for rule_set in candidates:
-        if rule_set.designation_id in seen:
-            continue
-        seen.add(rule_set.designation_id)
         rules, sources, requirements = _rule_set_to_engine(rule_set)
         engine.validate_rule_set(rules)
         in_force.append(
@@ -261,19 +314,17 @@ def score_export_rows(*, organization_ids: list[int], as_of: date) -> list[dict[
     When a designation has snapshots under several rule-set versions for the date, the latest
     version wins.
     """
+    # The command names the organizations (every one by default): a deliberate cross-tenant read.
+    dated = ScoreSnapshot.objects.unscoped().filter(
+        organization_id__in=organization_ids, as_of=as_of
+    )
     snapshots = (
-        ScoreSnapshot.objects.unscoped()
-        .filter(organization_id__in=organization_ids, as_of=as_of)
+        snapshots_of_latest_version(dated)
         .select_related("organization", "designation", "rule_set")
-        .order_by("organization__partner_id", "designation__position", "-rule_set__version")
+        .order_by("organization__partner_id", "designation__position", "designation_id")
     )
     rows: list[dict[str, object]] = []
-    seen: set[tuple[int, int]] = set()
     for snapshot in snapshots:
-        key = (snapshot.organization_id, snapshot.designation_id)
-        if key in seen:
-            continue
-        seen.add(key)
         rows.append(
             {
                 "partner_id": snapshot.organization.partner_id,
@@ -288,3 +339,98 @@ def score_export_rows(*, organization_ids: list[int], as_of: date) -> list[dict[
             }
         )
     return rows
+
+
+# --- what the score pages show ---------------------------------------------------------------
+
+# (rule set, metric code) → the metric's certification groups: (mode, exam codes) each.
+CertificationGroupRows = dict[tuple[int, str], list[tuple[str, list[str]]]]
+
+
+@dataclass(frozen=True)
+class ScoreBoard:
+    """An organization's scores on one date: every designation, the snapshot shown for each."""
+
+    as_of: date | None
+    designations: list[Designation]
+    snapshots: dict[int, ScoreSnapshot]  # by designation id; a designation may have none
+    certification_groups: CertificationGroupRows
+
+
+def designation_list() -> QuerySet[Designation]:
+    """The designations in the program's order."""
+    return Designation.objects.order_by("position", "code")
+
+
+def snapshot_dates(*, organization: Organization) -> list[date]:
+    """The dates the organization has scores for, newest first."""
+    return list(
+        ScoreSnapshot.objects.for_org(organization)
+        .order_by("-as_of")
+        .values_list("as_of", flat=True)
+        .distinct()
+    )
+
+
+def snapshot_date_shown(*, dates: Sequence[date], wanted: date | None) -> date | None:
+    """The date whose scores answer a request for `wanted`: the latest on or before it; the
+    latest overall when none is or nothing was asked (`dates` newest first)."""
+    if not dates:
+        return None
+    if wanted is None:
+        return dates[0]
+    return next((day for day in dates if day <= wanted), dates[0])
+
+
+def certification_group_rows(*, rule_set_ids: set[int]) -> CertificationGroupRows:
+    """The certification groups of these rule sets' metrics, as plain rows, in group order."""
+    if not rule_set_ids:
+        return {}
+    through = CertificationGroup.certifications.through
+    rows = (
+        through.objects.filter(certificationgroup__metric__rule_set_id__in=rule_set_ids)
+        .order_by("certificationgroup_id")
+        .values_list(
+            "certificationgroup__metric__rule_set_id",
+            "certificationgroup__metric__code",
+            "certificationgroup_id",
+            "certificationgroup__mode",
+            "certification__code",
+        )
+    )
+    by_metric: dict[tuple[int, str], dict[int, tuple[str, list[str]]]] = defaultdict(dict)
+    for rule_set_id, metric_code, group_id, mode, code in rows:
+        by_metric[(rule_set_id, metric_code)].setdefault(group_id, (mode, []))[1].append(code)
+    return {key: list(groups.values()) for key, groups in by_metric.items()}
+
+
+def score_board(*, organization: Organization, as_of: date | None) -> ScoreBoard:
+    """Every designation with the organization's snapshot of the date (the latest version's)."""
+    designations = list(designation_list())
+    if as_of is None:
+        return ScoreBoard(
+            as_of=None, designations=designations, snapshots={}, certification_groups={}
+        )
+    snapshots = {
+        snapshot.designation_id: snapshot
+        for snapshot in snapshots_of_latest_version(
+            snapshot_list(organization=organization, as_of=as_of)
+        )
+    }
+    groups = certification_group_rows(
+        rule_set_ids={snapshot.rule_set_id for snapshot in snapshots.values()}
+    )
+    return ScoreBoard(
+        as_of=as_of, designations=designations, snapshots=snapshots, certification_groups=groups
+    )
+
+
+def score_summary_snapshots(*, organization: Organization) -> list[ScoreSnapshot]:
+    """The latest date's snapshot per designation, by position, in one query."""
+    latest = ScoreSnapshot.objects.for_org(organization).order_by("-as_of").values("as_of")[:1]
+    snapshots = ScoreSnapshot.objects.for_org(organization).filter(as_of=Subquery(latest))
+    return list(
+        snapshots_of_latest_version(snapshots)
+        .select_related("designation", "rule_set")
+        .order_by("designation__position", "designation__code")
+    )

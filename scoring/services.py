@@ -15,15 +15,15 @@ from itertools import repeat
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db import connections as db_connections
 from django.db.models import F
 from django.utils import timezone
 
-from portal.models import Organization
+from portal.models import HeldCertification, Organization, Person
 from scoring import engine
 from scoring.measures import compute_measures
-from scoring.models import RecomputeRun, ScoreSnapshot
+from scoring.models import Association, RecomputeRun, ScoreSnapshot
 from scoring.selectors import RuleSetInForce, rule_sets_in_force_cached
 
 logger = logging.getLogger(__name__)
@@ -74,6 +74,55 @@ def scores_recompute_on_commit(
         transaction.on_commit(pending.flush)
         return
     pending.add(day, ids)
+
+
+# What a partner's scores read of its own rows: the organization (country), its people and
+# their certifications, its associations. Telemetry and rules are shared (other doors).
+SCORED_MODELS: tuple[type[models.Model], ...] = (
+    Organization,
+    Person,
+    HeldCertification,
+    Association,
+)
+
+
+def scores_affected_organization_ids(*, instances: Iterable[models.Model]) -> set[int]:
+    """The organizations whose scores a change of these rows (or their history records) moves.
+
+    A row counts for its organization; a history record of a change also for the organization
+    the row belonged to before, so that moving an association (or a person) to another
+    organization recomputes both.
+    """
+    ids: set[int | None] = set()
+    for instance in instances:
+        model = getattr(instance, "instance_type", type(instance))  # history record → its model
+        if not issubclass(model, SCORED_MODELS):
+            continue
+        if model is Organization:
+            # By field name: a history record's own pk is its history id.
+            ids.add(getattr(instance, model._meta.pk.attname))
+            continue
+        ids.add(getattr(instance, "organization_id", None))
+        if getattr(instance, "history_type", None) == "~":
+            previous = getattr(instance, "prev_record", None)  # simple-history: one query
+            ids.add(getattr(previous, "organization_id", None))
+    return {organization_id for organization_id in ids if organization_id is not None}
+
+
+def scores_recompute_after_change(
+    *,
+    instances: Iterable[models.Model] = (),
+    organization_ids: Iterable[int] = (),
+    as_of: date | None = None,
+) -> None:
+    """A change to what scores read queues its organizations' recompute once, after commit.
+
+    The one door for every writer: the audit history of the admin's, the pages' and services'
+    saves (`scoring.signals`) passes the rows; imports, which write in bulk without per-row
+    history signals, pass the organizations they touched.
+    """
+    ids = scores_affected_organization_ids(instances=instances) | set(organization_ids)
+    scores_recompute_on_commit(organization_ids=ids, as_of=as_of)
 
 
 def _number(value: Fraction) -> float | int:

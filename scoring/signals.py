@@ -1,8 +1,10 @@
 """Recompute an organization's scores after any audited change to what its scores read.
 
 Every audited model (django-simple-history) sends `post_create_historical_record` on create,
-change and delete — from the admin, the pages, services and imports alike — so one receiver
-covers every door without each caller having to remember it.
+change and delete — from the admin (bulk deletes too: they delete row by row when receivers
+listen), the pages, services — so one receiver covers every door without each caller having
+to remember it. Which organizations a change affects is `scores_recompute_after_change`'s
+decision. Imports write history in bulk, which sends no signal, and call the service directly.
 """
 
 from __future__ import annotations
@@ -11,21 +13,11 @@ from typing import Any
 
 from simple_history.signals import post_create_historical_record
 
-from portal.models import HeldCertification, Organization, Person
-from scoring.models import Association
-from scoring.services import scores_recompute_on_commit
-
-SCORED_MODELS = (Organization, Person, HeldCertification, Association)
+from scoring.services import scores_recompute_after_change
 
 
-def recompute_after_audited_change(sender: Any, instance: Any, **kwargs: Any) -> None:
-    if not isinstance(instance, SCORED_MODELS):
-        return
-    organization_id = (
-        instance.pk if isinstance(instance, Organization) else instance.organization_id
-    )
-    if organization_id:
-        scores_recompute_on_commit(organization_ids=[organization_id])
+def recompute_after_audited_change(sender: Any, history_instance: Any, **kwargs: Any) -> None:
+    scores_recompute_after_change(instances=[history_instance])
 
 
 post_create_historical_record.connect(

@@ -14,7 +14,7 @@ from scoring.imports.result import ImportResult, RowError
 from scoring.imports.sources import CsvSource, RecordsSource, RowSource
 from scoring.imports.telemetry import AssociationImporter, CustomerImporter
 from scoring.imports.usage import UsageImporter
-from scoring.services import scores_recompute_on_commit
+from scoring.services import scores_recompute_after_change
 
 IMPORTERS: dict[str, type[KindImporter[Any]]] = {
     "organizations": OrganizationImporter,
@@ -72,7 +72,7 @@ def _load(importer: KindImporter[Any], source: RowSource) -> ImportResult:
             organization_ids = importer.affected_organization_ids()
             if counts.created or counts.updated:
                 # Unchanged data leaves scores as they are: nothing to recompute.
-                scores_recompute_on_commit(organization_ids=organization_ids)
+                scores_recompute_after_change(organization_ids=organization_ids)
     except _DataChanged:
         result.errors = sorted(late_errors, key=lambda error: error.line)
         return result

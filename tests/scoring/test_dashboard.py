@@ -12,7 +12,7 @@ from django.utils import timezone, translation
 from scoring import services
 from scoring.labels import SHIPPED_LABELS, SINGULAR_LABELS
 from scoring.models import Designation, RuleSet, ScoreSnapshot
-from scoring.views import amount_text, gap_text, points_text
+from scoring.presenters import amount_text, gap_text, points_text
 from tests.factories import MembershipFactory
 from tests.scoring.test_services import security_partner
 

@@ -15,7 +15,7 @@ from django.test.utils import CaptureQueriesContext
 from scoring.imports import import_csv
 from scoring.management.commands.import_data import Command as ImportDataCommand
 from scoring.models import Usage
-from scoring.services import scores_recompute_on_commit
+from scoring.services import scores_recompute_after_change
 from tests.factories import OrganizationFactory
 from tests.scoring.test_imports import (
     M365_A,
@@ -149,9 +149,9 @@ def test_usage_import_queries_do_not_grow_with_rows(db, django_assert_max_num_qu
 
 @pytest.fixture
 def recompute_spy():
-    """Watches the import's call of scores_recompute_on_commit; the real function still runs."""
+    """Watches the import's call of scores_recompute_after_change; the real function still runs."""
     with mock.patch(
-        "scoring.imports.api.scores_recompute_on_commit", wraps=scores_recompute_on_commit
+        "scoring.imports.api.scores_recompute_after_change", wraps=scores_recompute_after_change
     ) as spy:
         yield spy
 

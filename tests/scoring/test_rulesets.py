@@ -4,12 +4,31 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.test import RequestFactory
+from django.utils import timezone
 
 from portal.exceptions import ApplicationError
 from scoring.models import MetricRule, MetricSource, RuleSet, ScoreSnapshot, Workload
-from scoring.rulesets import rule_set_is_locked, rule_set_new_version, rule_set_validate
-from scoring.selectors import rule_sets_in_force
+from scoring.rulesets import (
+    RuleSetStatus,
+    metric_rule_may_be_deleted_alone,
+    rule_set_check_save,
+    rule_set_is_locked,
+    rule_set_new_version,
+    rule_set_proposed_effective_from,
+    rule_set_status,
+    rule_set_unlocked_list,
+    rule_set_validate,
+)
+from scoring.selectors import (
+    rule_set_in_force_list,
+    rule_sets_in_force,
+    score_board,
+    score_export_rows,
+    score_summary_snapshots,
+)
 
 SHIPPED_FROM = date(2022, 3, 16)
 
@@ -232,3 +251,148 @@ def test_a_version_may_move_between_its_neighbours(security_v1):
     second = rule_set_new_version(rule_set=security_v1, effective_from=date(2025, 1, 1))
     second.effective_from = date(2024, 7, 1)
     second.full_clean()  # between v1 (2022-03-16) and nothing later: fine
+
+
+# --- status, saves, locks and new versions: the rules the admin only applies ------------------
+
+
+def _break(rule_set: RuleSet) -> None:
+    """Points no longer sum to 100."""
+    rule_set.metrics.filter(code="deployments").update(max_points=Decimal(10))
+
+
+@pytest.mark.parametrize(
+    ("v2_from", "day", "v1", "v2"),
+    [
+        (date(2025, 1, 1), date(2024, 12, 31), "in_force", "draft"),
+        (date(2025, 1, 1), date(2025, 1, 1), "superseded", "in_force"),  # effective today
+        (date(2025, 1, 1), date(2026, 1, 1), "superseded", "in_force"),
+    ],
+)
+def test_status_follows_the_effective_dates(security_v1, v2_from, day, v1, v2):
+    second = rule_set_new_version(rule_set=security_v1, effective_from=v2_from)
+
+    assert rule_set_status(rule_set=security_v1, on=day) == RuleSetStatus(v1)
+    assert rule_set_status(rule_set=second, on=day) == RuleSetStatus(v2)
+
+
+def test_a_valid_save_is_accepted_silently(security_v1):
+    assert rule_set_check_save(rule_set=security_v1, on=date(2024, 6, 30)) == (
+        rule_set_check_save(rule_set=security_v1)
+    )
+    check = rule_set_check_save(rule_set=security_v1)
+    assert (check.accepted, check.problems, check.message) == (True, (), "")
+
+
+@pytest.mark.parametrize("days_before_effect", [0, 1], ids=["effective-today", "in-force"])
+def test_an_invalid_rule_set_in_force_is_refused(security_v1, days_before_effect):
+    second = rule_set_new_version(rule_set=security_v1, effective_from=date(2025, 1, 1))
+    _break(second)
+
+    check = rule_set_check_save(
+        rule_set=second, on=date(2025, 1, 1) + timedelta(days=days_before_effect)
+    )
+
+    assert not check.accepted
+    assert check.problems == ("max_points sum to 90, not max_total 100",)
+    assert check.message.startswith("Not saved: security v2 (2025-01-01) is in force")
+
+
+def test_an_invalid_future_draft_is_accepted_with_a_warning(security_v1):
+    second = rule_set_new_version(rule_set=security_v1, effective_from=date(2025, 1, 1))
+    _break(second)
+
+    check = rule_set_check_save(rule_set=second, on=date(2024, 12, 31))
+
+    assert check.accepted
+    assert check.problems == ("max_points sum to 90, not max_total 100",)
+    assert "before it comes into force on 2025-01-01" in check.message
+
+
+@pytest.mark.parametrize(
+    ("latest", "today", "proposed"),
+    [
+        (SHIPPED_FROM, date(2024, 6, 30), date(2024, 7, 1)),  # latest long past: tomorrow
+        (date(2024, 6, 30), date(2024, 6, 30), date(2024, 7, 1)),  # latest today: tomorrow
+        (date(2024, 9, 1), date(2024, 6, 30), date(2024, 9, 2)),  # a future draft: the day after
+    ],
+)
+def test_a_new_version_is_proposed_after_the_latest_and_not_before_tomorrow(
+    security_v1, latest, today, proposed
+):
+    if latest != SHIPPED_FROM:
+        rule_set_new_version(rule_set=security_v1, effective_from=latest)
+
+    assert (
+        rule_set_proposed_effective_from(designation_id=security_v1.designation_id, today=today)
+        == proposed
+    )
+
+
+def test_metrics_may_be_added_only_to_unlocked_rule_sets(security_v1, org):
+    second = rule_set_new_version(rule_set=security_v1, effective_from=date(2025, 1, 1))
+    assert {security_v1, second} <= set(rule_set_unlocked_list())
+
+    _snapshot(org, security_v1, date(2024, 6, 30))
+
+    unlocked = set(rule_set_unlocked_list())
+    assert second in unlocked and security_v1 not in unlocked
+
+
+@pytest.mark.parametrize(
+    ("day", "deletable"),
+    [(date(2024, 12, 31), True), (date(2025, 1, 1), False), (date(2025, 6, 1), False)],
+    ids=["draft", "effective-today", "in-force"],
+)
+def test_a_metric_of_a_rule_set_in_force_is_not_deleted_alone(security_v1, day, deletable):
+    second = rule_set_new_version(rule_set=security_v1, effective_from=date(2025, 1, 1))
+    metric = second.metrics.get(code="deployments")
+
+    assert metric_rule_may_be_deleted_alone(metric=metric, on=day) is deletable
+
+
+# --- one definition of the latest version in force ----------------------------------------
+
+
+def test_every_reader_agrees_on_the_latest_version(security_v1, org, staff):
+    # Given v1 (shipped), v2 in force since ten days ago and v3, a draft for next month
+    today = timezone.localdate()
+    second = rule_set_new_version(rule_set=security_v1, effective_from=today - timedelta(days=10))
+    third = rule_set_new_version(rule_set=security_v1, effective_from=today + timedelta(days=30))
+    # and yesterday scored under v1 (before v2 was entered) and again under v2
+    yesterday = today - timedelta(days=1)
+    old = _snapshot(org, security_v1, yesterday)
+    new = _snapshot(org, second, yesterday)
+
+    # Then the scoring run, the status, the admin, the dashboard, the home and the export all
+    # take v2
+    (in_force,) = [r for r in rule_sets_in_force(as_of=today) if r.designation_code == "security"]
+    assert in_force.model == second
+    assert set(rule_set_in_force_list(on=today).filter(designation=security_v1.designation)) == {
+        second
+    }
+    statuses = {
+        rule_set.version: rule_set_status(rule_set=rule_set)
+        for rule_set in (security_v1, second, third)
+    }
+    assert statuses == {
+        1: RuleSetStatus.SUPERSEDED,
+        2: RuleSetStatus.IN_FORCE,
+        3: RuleSetStatus.DRAFT,
+    }
+    request = RequestFactory().get("/admin/scoring/ruleset/")
+    request.user = staff
+    model_admin = admin.site._registry[RuleSet]
+    shown = {
+        rule_set.version: model_admin.status(rule_set)
+        for rule_set in model_admin.get_queryset(request).filter(
+            designation=security_v1.designation
+        )
+    }
+    assert shown == {1: "superseded", 2: "in force", 3: "draft"}
+    board = score_board(organization=org, as_of=yesterday)
+    assert board.snapshots[security_v1.designation_id] == new
+    assert [s.pk for s in score_summary_snapshots(organization=org)] == [new.pk]
+    (exported,) = score_export_rows(organization_ids=[org.pk], as_of=yesterday)
+    assert exported["rule_set_version"] == 2
+    assert old.pk != new.pk

@@ -4,19 +4,29 @@ import json
 import os
 import subprocess
 import sys
-from datetime import date
+from contextlib import contextmanager
+from datetime import date, timedelta
 from io import StringIO
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
 
-from portal.models import Certification
+from portal.models import Certification, HeldCertification
+from portal.selectors import person_list
 from scoring import services
-from scoring.models import RecomputeRun, ScoreSnapshot
+from scoring.imports import import_csv
+from scoring.measures import _certified_individuals
+from scoring.models import Association, RecomputeRun, ScoreSnapshot
+from scoring.selectors import CertificationRequirement
 from scoring.tasks import scores_recompute_nightly_task
 from tests.factories import HeldCertificationFactory, OrganizationFactory, PersonFactory
 from tests.scoring.telemetry import associate, customer, monthly, usage
+from tests.scoring.test_imports import AssociationFactory
 
 AS_OF = date(2024, 6, 30)
 
@@ -228,6 +238,210 @@ def test_an_audited_edit_queues_its_organizations_recompute(
         HeldCertificationFactory(person=person)
     assert len(callbacks) == 1
     assert ScoreSnapshot.objects.for_org(org).count() == 6
+
+
+# --- every door queues one recompute per transaction, for the organizations it touched ------
+
+
+@pytest.fixture
+def queued():
+    """The recompute tasks queued on commit, as (organization ids, ISO date) calls."""
+    from scoring.tasks import scores_recompute_task
+
+    with mock.patch.object(scores_recompute_task, "delay") as delay:
+        yield delay
+
+
+@pytest.fixture
+def one_commit(django_capture_on_commit_callbacks):
+    """Run the block as its own transaction and commit it; yields its on-commit callbacks.
+
+    The test's own setup (audited inserts) opened a recompute batch in the test transaction
+    already; the block must start its own, as a fresh request's transaction would.
+    """
+    from django.db import connection
+
+    @contextmanager
+    def commit():
+        if hasattr(connection, services._PENDING_ATTRIBUTE):
+            delattr(connection, services._PENDING_ATTRIBUTE)
+        with django_capture_on_commit_callbacks(execute=True) as callbacks:
+            yield callbacks
+
+    return commit
+
+
+def queued_once(delay) -> list[int]:
+    delay.assert_called_once()
+    ids, day = delay.call_args.args
+    assert day == timezone.localdate().isoformat()
+    return ids
+
+
+@pytest.fixture
+def staff_client(client, staff):
+    client.force_login(staff)
+    return client
+
+
+def _association_form(association, **changes) -> dict:
+    data = {
+        "customer": association.customer_id,
+        "organization": association.organization_id,
+        "type": association.type,
+        "workload": association.workload,
+        "start_month": association.start_month.isoformat(),
+        "end_month": "",
+        "_save": "Save",
+    }
+    data.update(changes)
+    return data
+
+
+def test_admin_edit_moving_an_association_queues_both_organizations(
+    staff_client, org, other_org, queued, one_commit
+):
+    association = AssociationFactory(organization=org)
+    url = reverse("admin:scoring_association_change", args=[association.pk])
+
+    with one_commit() as callbacks:
+        response = staff_client.post(url, _association_form(association, organization=other_org.pk))
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert len(callbacks) == 1
+    assert queued_once(queued) == sorted([org.pk, other_org.pk])
+
+
+def test_admin_bulk_delete_queues_each_organization_once(
+    staff_client, org, other_org, queued, one_commit
+):
+    rows = [AssociationFactory(organization=org) for _ in range(3)]
+    rows.append(AssociationFactory(organization=other_org))
+    bystander = AssociationFactory(organization=OrganizationFactory())
+    url = reverse("admin:scoring_association_changelist")
+
+    with one_commit() as callbacks:
+        response = staff_client.post(
+            url,
+            {
+                "action": "delete_selected",
+                "_selected_action": [row.pk for row in rows],
+                "post": "yes",
+            },
+        )
+
+    assert response.status_code == 302
+    assert set(Association.objects.unscoped().values_list("pk", flat=True)) == {bystander.pk}
+    assert len(callbacks) == 1
+    assert queued_once(queued) == sorted([org.pk, other_org.pk])
+
+
+def test_portal_admin_moving_a_person_queues_both_organizations(
+    staff_client, org, other_org, queued, one_commit
+):
+    person = PersonFactory(organization=org)
+    url = reverse("admin:portal_person_change", args=[person.pk])
+    data = {
+        "person_id": person.person_id,
+        "name": person.name,
+        "email": person.email,
+        "active": "on",
+        "organization": other_org.pk,
+        "certifications-TOTAL_FORMS": "0",
+        "certifications-INITIAL_FORMS": "0",
+        "certifications-MIN_NUM_FORMS": "0",
+        "certifications-MAX_NUM_FORMS": "1000",
+        "_save": "Save",
+    }
+
+    with one_commit() as callbacks:
+        response = staff_client.post(url, data)
+
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert len(callbacks) == 1
+    assert queued_once(queued) == sorted([org.pk, other_org.pk])
+
+
+def test_service_edits_in_one_transaction_queue_one_recompute(org, other_org, queued, one_commit):
+    person = PersonFactory(organization=org)
+    with one_commit() as callbacks, transaction.atomic():
+        held = HeldCertificationFactory(person=person)
+        held.expires_on = date(2030, 1, 1)
+        held.save()
+        PersonFactory(organization=other_org).delete()
+        org.country = "DE"
+        org.save()
+
+    assert len(callbacks) == 1
+    assert queued_once(queued) == sorted([org.pk, other_org.pk])
+
+
+def test_an_import_queues_one_recompute_of_its_organizations(org, other_org, queued, one_commit):
+    people = "partner_id,person_id,name\n1000001,P-1,Aiko\n1000001,P-2,Ben\n2000002,P-1,Chen\n"
+
+    with one_commit() as callbacks:
+        result = import_csv("people", StringIO(people))
+
+    assert result.created == 3, result.errors
+    assert len(callbacks) == 1
+    assert queued_once(queued) == sorted([org.pk, other_org.pk])
+
+
+def test_changes_outside_a_partners_rows_queue_nothing(security_v1_rules, queued, one_commit):
+    with one_commit() as callbacks:
+        security_v1_rules.notes = "reviewed"
+        security_v1_rules.save()
+
+    assert callbacks == []
+    queued.assert_not_called()
+
+
+@pytest.fixture
+def security_v1_rules(db):
+    from scoring.models import RuleSet
+
+    return RuleSet.objects.get(designation__code="security", version=1)
+
+
+# --- a certification is active on a day: one rule for the people page and the scores ------
+
+DAY = date(2024, 6, 30)
+
+
+@pytest.mark.parametrize(
+    ("earned_on", "expires_on", "active"),
+    [
+        (DAY, None, True),  # earned today
+        (DAY + timedelta(days=1), None, False),  # earned tomorrow
+        (date(2023, 1, 1), DAY, False),  # expires today: no longer counts
+        (date(2023, 1, 1), DAY - timedelta(days=1), False),  # expired yesterday
+        (date(2023, 1, 1), DAY + timedelta(days=1), True),  # expires tomorrow
+        (date(2023, 1, 1), None, True),  # no expiry
+    ],
+    ids=["earned-today", "earned-tomorrow", "expires-today", "expired-yesterday",
+         "expires-tomorrow", "no-expiry"],
+)  # fmt: skip
+def test_the_people_page_and_the_scores_agree_on_active_certifications(
+    org, earned_on, expires_on, active
+):
+    held = HeldCertificationFactory(
+        person=PersonFactory(organization=org), earned_on=earned_on, expires_on=expires_on
+    )
+    requirement = CertificationRequirement(
+        metric_code="intermediate_certifications", groups=(("any", frozenset({"AZ-500"})),)
+    )
+
+    (person,) = person_list(organization=org, on=DAY)
+    (shown,) = person.certifications.all()
+    counted = _certified_individuals([org.pk], DAY, [requirement])
+
+    assert held.is_active_on(DAY) is active
+    assert shown.is_active is active
+    assert (
+        HeldCertification.objects.for_org(org).filter(HeldCertification.active_on_q(DAY)).exists()
+        is active
+    )
+    assert sum(counted.values()) == (1 if active else 0)
 
 
 # --- nightly ledger ------------------------------------------------------------------------

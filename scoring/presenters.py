@@ -1,0 +1,208 @@
+"""Scores as the visitor reads them: engine and selector results turned into display text.
+
+No database access here: the selectors hand over loaded snapshots, designations and plain rows
+(the certification groups), and these functions only format them. Gaps are rendered from each
+metric's `gap_parts` with translatable templates, so they read in the visitor's language; the
+labels are rule-set data, translated when shipped (`scoring.labels`) and shown in English
+otherwise.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from scoring.models import Category, CertificationGroup, Designation, MetricCode, ScoreSnapshot
+from scoring.selectors import CertificationGroupRows, ScoreBoard
+
+TENTH = Decimal("0.1")
+
+
+# --- numbers and gaps ------------------------------------------------------------------------
+
+
+def points_text(value: float, *, threshold: Decimal | None = None) -> str:
+    """One decimal, half up — but never up to a threshold the value misses (69.96 reads 69.9)."""
+    exact = Decimal(str(value))
+    shown = exact.quantize(TENTH, rounding=ROUND_HALF_UP)
+    if threshold is not None and exact < threshold <= shown:
+        shown = exact.quantize(TENTH, rounding=ROUND_FLOOR)
+    return f"{shown:.1f}"
+
+
+def points_missing_text(value: float) -> str:
+    """Points still missing, rounded up to a tenth (a gap must never look smaller); '' for none."""
+    if value <= 0:
+        return ""
+    return f"{Decimal(str(value)).quantize(TENTH, rounding=ROUND_CEILING):.1f}"
+
+
+def max_points_text(value: float) -> str:
+    return f"{value:g}" if float(value).is_integer() else f"{value:.1f}"
+
+
+def amount_text(amount: float, unit: str) -> str:
+    """Rounded up to a whole number (a gap must never look smaller), thousands separators."""
+    # Stored amounts are floats of exact fractions: drop float noise before rounding up.
+    whole = math.ceil(round(float(amount), 6))
+    return f"${whole:,}" if unit == "usd" else f"{whole:,}"
+
+
+def gap_part_text(part: Mapping[str, Any]) -> str:
+    label = _(part["label"]) if part.get("label") else ""
+    amount = amount_text(part["amount"], part.get("unit", "count"))
+    if part.get("unit", "count") == "count":
+        if amount == "1" and part.get("label_one"):
+            label = _(part["label_one"])
+        return _("%(amount)s more %(label)s") % {"amount": amount, "label": label}
+    return _("+%(amount)s %(label)s") % {"amount": amount, "label": label}
+
+
+def gap_text(metric: Mapping[str, Any], requirement: str = "") -> str:
+    """What is missing for full points, localized; '' when the metric has full points."""
+    parts = metric.get("gap_parts")
+    if parts is None:  # a snapshot written before gap parts existed: its English text
+        return str(metric.get("gap", ""))
+    if not parts:
+        return ""
+    text = gap_part_text(parts[0])
+    for part in parts[1:]:
+        text = _("%(first)s or %(second)s") % {"first": text, "second": gap_part_text(part)}
+    if requirement:
+        text = _("%(gap)s holding %(certifications)s") % {
+            "gap": text,
+            "certifications": requirement,
+        }
+    return text
+
+
+def requirement_text(groups: Iterable[tuple[str, Iterable[str]]]) -> str:
+    """Certification groups as "MS-500 + AZ-500 + one of SC-200/SC-300/SC-400", localized."""
+    texts = []
+    for mode, unordered in groups:
+        codes = sorted(unordered)  # as the engine orders them, whatever the DB collation
+        if mode == CertificationGroup.Mode.ANY and len(codes) > 1:
+            texts.append(_("one of %(certifications)s") % {"certifications": "/".join(codes)})
+        else:
+            texts.append(" + ".join(codes))
+    return " + ".join(texts)
+
+
+def requirement_texts(groups: CertificationGroupRows) -> dict[tuple[int, str], str]:
+    """(rule set, metric code) → the metric's certification requirement text."""
+    return {key: requirement_text(metric_groups) for key, metric_groups in groups.items()}
+
+
+def percent_text(part: float, whole: float) -> str:
+    """A share of a bar, clamped to 0–100, as a CSS width."""
+    if whole <= 0:
+        return "0"
+    return f"{max(0.0, min(100.0, 100 * part / whole)):.2f}"
+
+
+def category_label(code: str) -> str:
+    return str(Category(code).label) if code in Category.values else code
+
+
+def metric_label(code: str) -> str:
+    return str(MetricCode(code).label) if code in MetricCode.values else code
+
+
+# --- what the pages show ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MetricRow:
+    code: str
+    category: str
+    name: str
+    points: str
+    max_points: str
+    percent: str
+    meets_minimum: bool
+    gap: str
+
+
+@dataclass(frozen=True)
+class DesignationScore:
+    designation: Designation
+    snapshot: ScoreSnapshot | None
+    total: str = ""
+    max_total: str = ""
+    percent: str = "0"
+    qualifying_total: str = ""
+    qualifying_percent: str = "70"
+    points_to_qualify: str = ""
+    metrics: tuple[MetricRow, ...] = ()
+
+    @property
+    def qualified(self) -> bool:
+        return bool(self.snapshot and self.snapshot.qualified)
+
+
+def metric_row(
+    metric: Mapping[str, Any], *, min_metric_points: Decimal, requirement: str
+) -> MetricRow:
+    """One metric of a stored breakdown."""
+    return MetricRow(
+        code=metric["code"],
+        category=category_label(metric.get("category", "")),
+        name=metric_label(metric["code"]),
+        points=points_text(metric["points"], threshold=min_metric_points),
+        max_points=max_points_text(metric["max_points"]),
+        percent=percent_text(metric["points"], metric["max_points"]),
+        meets_minimum=bool(metric.get("meets_minimum")),
+        gap=gap_text(metric, requirement),
+    )
+
+
+def designation_score(
+    designation: Designation,
+    snapshot: ScoreSnapshot | None,
+    requirements: Mapping[tuple[int, str], str],
+) -> DesignationScore:
+    """A designation's card: its snapshot's total, qualification and metrics as text."""
+    if snapshot is None:
+        return DesignationScore(designation=designation, snapshot=None)
+    rule_set = snapshot.rule_set
+    rows = tuple(
+        metric_row(
+            metric,
+            min_metric_points=rule_set.min_metric_points,
+            requirement=requirements.get((rule_set.pk, metric["code"]), ""),
+        )
+        for metric in snapshot.metrics
+    )
+    max_total = sum(float(m["max_points"]) for m in snapshot.metrics) or 100.0
+    return DesignationScore(
+        designation=designation,
+        snapshot=snapshot,
+        total=points_text(snapshot.total, threshold=rule_set.qualifying_total),
+        max_total=max_points_text(max_total),
+        percent=percent_text(snapshot.total, max_total),
+        qualifying_total=max_points_text(float(rule_set.qualifying_total)),
+        qualifying_percent=percent_text(float(rule_set.qualifying_total), max_total),
+        points_to_qualify=points_missing_text(float(rule_set.qualifying_total) - snapshot.total),
+        metrics=rows,
+    )
+
+
+def score_cards(board: ScoreBoard) -> list[DesignationScore]:
+    """Every designation's card on the board's date, by position; empty without scores."""
+    if board.as_of is None:
+        return []
+    requirements = requirement_texts(board.certification_groups)
+    return [
+        designation_score(designation, board.snapshots.get(designation.pk), requirements)
+        for designation in board.designations
+    ]
+
+
+def score_summary(snapshots: Sequence[ScoreSnapshot]) -> list[DesignationScore]:
+    """The organization home's rows: a total and a badge per scored designation."""
+    return [designation_score(snapshot.designation, snapshot, {}) for snapshot in snapshots]
