@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from portal.audit import audit_as
 from portal.exceptions import ApplicationError
 from portal.models import User
 from scoring import engine
@@ -36,13 +37,6 @@ class RuleSetStatus(models.TextChoices):
     DRAFT = "draft", gettext_lazy("draft")
     IN_FORCE = "in_force", gettext_lazy("in force")
     SUPERSEDED = "superseded", gettext_lazy("superseded")
-
-
-def _audit(instance: models.Model, *, actor: User | None, reason: str) -> None:
-    """Tell django-simple-history who made this change and why (read when the row is saved)."""
-    if actor is not None:
-        instance._history_user = actor  # type: ignore[attr-defined]  # simple-history's hook
-    instance._change_reason = reason  # type: ignore[attr-defined]  # simple-history's hook
 
 
 def _rule_set_with_rules(rule_set: RuleSet) -> RuleSet:
@@ -159,7 +153,7 @@ def rule_set_new_version(
         min_metric_points=source.min_metric_points,
         notes=source.notes,
     )
-    _audit(copy, actor=actor, reason=reason)
+    audit_as(copy, actor=actor, reason=reason)
     copy.save()
     for metric in source.metrics.all():
         metric_copy = MetricRule(
@@ -170,7 +164,7 @@ def rule_set_new_version(
             scaling=metric.scaling,
             unit_label=metric.unit_label,
         )
-        _audit(metric_copy, actor=actor, reason=reason)
+        audit_as(metric_copy, actor=actor, reason=reason)
         metric_copy.save()
         for metric_source in metric.sources.all():
             source_copy = MetricSource(
@@ -185,12 +179,12 @@ def rule_set_new_version(
                 label=metric_source.label,
                 unit=metric_source.unit,
             )
-            _audit(source_copy, actor=actor, reason=reason)
+            audit_as(source_copy, actor=actor, reason=reason)
             source_copy.save()
             source_copy.workloads.set(metric_source.workloads.all())
         for group in metric.certification_groups.all():
             group_copy = CertificationGroup(metric=metric_copy, mode=group.mode)
-            _audit(group_copy, actor=actor, reason=reason)
+            audit_as(group_copy, actor=actor, reason=reason)
             group_copy.save()
             group_copy.certifications.set(group.certifications.all())
     return copy
