@@ -251,9 +251,9 @@ def _as_text(value: object) -> str | None:
 def _shown(value: object) -> str:
     try:
         text = _as_text(value)
+        return visible(text if text is not None else repr(value)[:200])
     except ValueError:
-        text = None
-    return visible(text) if text is not None else visible(repr(value)[:200])
+        return ""  # holds a number too large to print
 
 
 def visible(text: str) -> str:
