@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, ClassVar, Generic, TypeVar
 
@@ -18,6 +18,8 @@ from scoring.models import Association, Customer, Workload
 
 T = TypeVar("T")
 RowT = TypeVar("RowT")
+ItemT = TypeVar("ItemT")
+ModelT = TypeVar("ModelT", bound=Model)
 
 UNKNOWN_PARTNER = "unknown partner (no organization has this Partner ID)"
 
@@ -110,6 +112,17 @@ class Counts:
         self.unchanged += other.unchanged
 
 
+@dataclass(slots=True)
+class Upserted(Generic[ModelT]):
+    """What one chunk's upsert did: the instances it created and those it changed."""
+
+    new: list[ModelT] = field(default_factory=list)
+    changed: list[ModelT] = field(default_factory=list)
+
+    def counts(self, rows: int) -> Counts:
+        return Counts(len(self.new), len(self.changed), rows - len(self.new) - len(self.changed))
+
+
 class KindImporter(Generic[RowT]):
     """How one kind is parsed, checked against the database, keyed and written.
 
@@ -149,6 +162,47 @@ class KindImporter(Generic[RowT]):
     def history_user(self) -> Any:
         """The actor, when it is a user the audit history can point at."""
         return self.actor if isinstance(self.actor, User) else None
+
+    def upsert(
+        self,
+        model: type[ModelT],
+        items: Iterable[ItemT],
+        *,
+        stored: Mapping[Any, ModelT],
+        key: Callable[[ItemT], Hashable],
+        values: Callable[[ItemT], dict[str, Any]],
+        creation: Callable[[ItemT], dict[str, Any]],
+        fields: list[str],
+        audited: bool = True,
+    ) -> Upserted[ModelT]:
+        """Create what is not stored, update what differs, leave the rest; all in bulk.
+
+        `stored` holds the instances already in the database by natural key; `values` are the
+        fields an item sets (a column the file leaves out is not among them, so an update keeps
+        it and a new instance gets the model's default); `creation` adds the fields set only when
+        an instance is created (its key, its parents, a derived slug); `fields` are those an
+        update may write. Audited models are written with their history, as the actor.
+        """
+        upserted: Upserted[ModelT] = Upserted()
+        for item in items:
+            instance = stored.get(key(item))
+            if instance is None:
+                upserted.new.append(model(**creation(item), **values(item)))
+                continue
+            differs = False
+            for name, value in values(item).items():
+                if getattr(instance, name) != value:
+                    setattr(instance, name, value)
+                    differs = True
+            if differs:
+                upserted.changed.append(instance)
+        if audited:
+            self.save_with_history(model, upserted.new, upserted.changed, fields)
+        else:
+            model._default_manager.bulk_create(upserted.new)
+            if upserted.changed:
+                model._default_manager.bulk_update(upserted.changed, fields)
+        return upserted
 
     def save_with_history(
         self, model: type[Model], new: list[Any], changed: list[Any], fields: list[str]

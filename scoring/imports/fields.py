@@ -13,8 +13,10 @@ from functools import lru_cache
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.db.models import CharField, DecimalField, EmailField, Model
+from django.utils import timezone
 
-from scoring.models import Platform
+from scoring.models import Platform, Usage
 
 
 class FieldError(ValueError):
@@ -62,8 +64,30 @@ _TPID = re.compile(r"[0-9]{1,20}")
 PLATFORMS = frozenset(Platform.values)
 AZURE = Platform.AZURE.value
 
-# Usage.value is Decimal(16, 2): at most 14 digits before the point.
-MAX_VALUE = Decimal("99999999999999.99")
+
+def _decimal_limits(field: DecimalField) -> tuple[int, int, Decimal]:
+    """Digits before the point, places after it, and the largest value the column holds."""
+    places = field.decimal_places
+    whole = field.max_digits - places
+    return whole, places, Decimal(10) ** whole - Decimal(1).scaleb(-places)
+
+
+# What Usage.value (the column every figure of a usage file goes to) can hold.
+VALUE_DIGITS, VALUE_PLACES, MAX_VALUE = _decimal_limits(Usage._meta.get_field("value"))  # type: ignore[arg-type]  # a DecimalField
+
+# The earliest values that can be real data; anything older is a typo (0024 for 2024) or a
+# spreadsheet's zero date (1899-12-30). Microsoft's certification program began in the early
+# 1990s. The program's telemetry (CSP, CPOR, PAL, Azure consumed revenue) and the partner records
+# it comes with do not go back before 2015, and scores read only the last few years of it.
+EARLIEST_CERTIFICATION_DATE = date(1990, 1, 1)
+EARLIEST_PROGRAM_DATE = date(2015, 1, 1)
+# The latest: no program date is this far ahead, and month arithmetic stays clear of year 9999.
+LATEST_DATE = date(2099, 12, 31)
+
+
+def import_today() -> date:
+    """Today in the portal's time zone: the one clock of every "not in the future" check."""
+    return timezone.localdate()
 
 
 def parse_partner_id(raw: str) -> str:
@@ -74,50 +98,70 @@ def parse_partner_id(raw: str) -> str:
 
 
 def parse_date(raw: str) -> date:
-    """Dates are YYYY-MM-DD."""
+    """Dates are YYYY-MM-DD, up to 2099."""
     if not _DATE.fullmatch(raw):
         raise FieldError("not a date (YYYY-MM-DD)")
     try:
-        return date.fromisoformat(raw)
+        value = date.fromisoformat(raw)
     except ValueError:
         raise FieldError("not a date (YYYY-MM-DD)") from None
+    if value > LATEST_DATE:
+        raise FieldError(f"too far in the future (after {LATEST_DATE.year})")
+    return value
+
+
+def date_parser(earliest: date) -> Callable[[str], date]:
+    """Dates from `earliest` on (see EARLIEST_CERTIFICATION_DATE for why there is a floor)."""
+
+    def parse_date_from(raw: str) -> date:
+        value = parse_date(raw)
+        if value < earliest:
+            raise FieldError(f"before {earliest.isoformat()} (no real date is this old)")
+        return value
+
+    return parse_date_from
 
 
 @lru_cache(maxsize=4096)
 def parse_month(raw: str) -> date:
-    """Months are YYYY-MM, stored as the 1st of the month."""
+    """Months are YYYY-MM, stored as the 1st of the month; telemetry starts in 2015."""
     # Cached: a usage file repeats a few dozen months over a million rows.
     match = _MONTH.fullmatch(raw)
     if not match or not 1 <= int(match[2]) <= 12 or int(match[1]) < 1:
         raise FieldError("not a month (YYYY-MM)")
-    return date(int(match[1]), int(match[2]), 1)
+    value = date(int(match[1]), int(match[2]), 1)
+    if value < EARLIEST_PROGRAM_DATE:
+        raise FieldError(f"before {EARLIEST_PROGRAM_DATE:%Y-%m} (no telemetry is this old)")
+    if value > LATEST_DATE:
+        raise FieldError(f"too far in the future (after {LATEST_DATE.year})")
+    return value
 
 
 def parse_money(raw: str) -> Decimal:
-    """Money is USD, non-negative, at most 2 decimal places."""
+    """Money is USD, non-negative, with at most the places the value column keeps (2)."""
     match = _DECIMAL.fullmatch(raw)
     if not match:
         raise FieldError("not an amount (a decimal number such as 1250.50)")
     if raw.startswith("-") and raw.strip("-0.") != "":
         raise FieldError("negative amount (amounts are 0 or more)")
-    if match[1] is not None and len(match[1]) > 2:
-        raise FieldError("more than 2 decimal places")
-    value = abs(Decimal(raw))
-    if value > MAX_VALUE:
-        raise FieldError("too large (at most 14 digits before the decimal point)")
-    return value
+    if match[1] is not None and len(match[1]) > VALUE_PLACES:
+        raise FieldError(f"more than {VALUE_PLACES} decimal places")
+    if len(raw.lstrip("-").split(".")[0].lstrip("0")) > VALUE_DIGITS:
+        raise FieldError(f"too large (at most {VALUE_DIGITS} digits before the decimal point)")
+    return abs(Decimal(raw))
 
 
 def parse_count(raw: str) -> Decimal:
-    """Counts are non-negative whole numbers."""
+    """Counts are non-negative whole numbers, as many digits as the value column holds."""
     if not _INTEGER.fullmatch(raw):
         raise FieldError("not a count (a whole number such as 250)")
-    value = int(raw)
-    if value < 0:
+    digits = raw.lstrip("-").lstrip("0")
+    if raw.startswith("-") and digits:
         raise FieldError("negative count (counts are 0 or more)")
-    if value > MAX_VALUE:
-        raise FieldError("too large (at most 14 digits)")
-    return Decimal(value)
+    # Measured before int(): Python refuses to convert more than 4,300 digits.
+    if len(digits) > VALUE_DIGITS:
+        raise FieldError(f"too large (at most {VALUE_DIGITS} digits)")
+    return Decimal(int(raw))
 
 
 def parse_bool(raw: str) -> bool:
@@ -160,13 +204,19 @@ def parse_customer_id(raw: str, *, platform: str) -> str:
     return raw.lower()
 
 
-def parse_email(raw: str) -> str:
-    """An e-mail address."""
-    try:
-        validate_email(raw)
-    except ValidationError:
-        raise FieldError("not an e-mail address") from None
-    return raw
+def email_parser(max_length: int) -> Callable[[str], str]:
+    """An e-mail address of at most `max_length` characters."""
+
+    def parse_email(raw: str) -> str:
+        try:
+            validate_email(raw)
+        except ValidationError:
+            raise FieldError("not an e-mail address") from None
+        if len(raw) > max_length:
+            raise FieldError(f"longer than {max_length} characters")
+        return raw
+
+    return parse_email
 
 
 def text_parser(max_length: int) -> Callable[[str], str]:
@@ -178,3 +228,13 @@ def text_parser(max_length: int) -> Callable[[str], str]:
         return raw
 
     return parse_text
+
+
+def model_text(model: type[Model], name: str) -> Callable[[str], str]:
+    """A parser for a text or e-mail field of a model, as long as its column allows."""
+    field = model._meta.get_field(name)
+    if not isinstance(field, CharField) or not field.max_length:
+        raise TypeError(f"{model.__name__}.{name} is not a text field with a max_length")
+    if isinstance(field, EmailField):
+        return email_parser(field.max_length)
+    return text_parser(field.max_length)

@@ -12,14 +12,17 @@ from django.utils.text import slugify
 from portal.models import LegacyCompetency, Organization, OrganizationLegacyCompetency
 from scoring.imports.base import Counts, KindImporter, RowReader
 from scoring.imports.fields import (
+    EARLIEST_PROGRAM_DATE,
+    date_parser,
+    model_text,
     parse_country,
-    parse_date,
     parse_partner_id,
-    text_parser,
 )
 from scoring.imports.specs import SPECS
 
 LEVELS = tuple(OrganizationLegacyCompetency.Level.values)
+ORGANIZATION_NAME = model_text(Organization, "name")
+RENEWAL_DATE = date_parser(EARLIEST_PROGRAM_DATE)
 
 
 @dataclass(slots=True)
@@ -53,9 +56,9 @@ class OrganizationImporter(KindImporter[OrganizationRow]):
 
     def parse(self, row: RowReader) -> OrganizationRow | None:
         partner_id = row.required("partner_id", parse_partner_id)
-        name = row.required("name", text_parser(200))
+        name = row.required("name", ORGANIZATION_NAME)
         country = row.required("country", parse_country)
-        renewal_date = row.optional("renewal_date", parse_date, blank=None)
+        renewal_date = row.optional("renewal_date", RENEWAL_DATE, blank=None)
         competencies = self._parse_competencies(row) if row.given("legacy_competencies") else None
         if not row.ok:
             return None
@@ -99,37 +102,25 @@ class OrganizationImporter(KindImporter[OrganizationRow]):
         return row.partner_id
 
     def write(self, rows: list[OrganizationRow]) -> Counts:
-        existing = {
+        stored = {
             organization.partner_id: organization
             for organization in Organization.objects.unscoped().filter(
                 partner_id__in=[row.partner_id for row in rows]
             )
         }
-        slugs = self._new_slugs([row for row in rows if row.partner_id not in existing])
-        new: list[Organization] = []
-        changed: list[Organization] = []
-        for row in rows:
-            organization = existing.get(row.partner_id)
-            if organization is None:
-                new.append(
-                    Organization(
-                        partner_id=row.partner_id,
-                        name=row.name,
-                        slug=slugs[row.partner_id],
-                        country=row.country,
-                        renewal_date=row.renewal_date,
-                    )
-                )
-                continue
-            before = (organization.name, organization.country, organization.renewal_date)
-            organization.name = row.name
-            organization.country = row.country
-            if row.renewal_given:
-                organization.renewal_date = row.renewal_date
-            if before != (organization.name, organization.country, organization.renewal_date):
-                changed.append(organization)
-        self.save_with_history(Organization, new, changed, ["name", "country", "renewal_date"])
-        ids = {organization.partner_id: organization.pk for organization in existing.values()}
+        slugs = self._new_slugs([row for row in rows if row.partner_id not in stored])
+        upserted = self.upsert(
+            Organization,
+            rows,
+            stored=stored,
+            key=self.natural_key,
+            values=lambda row: {"name": row.name, "country": row.country}
+            | ({"renewal_date": row.renewal_date} if row.renewal_given else {}),
+            creation=lambda row: {"partner_id": row.partner_id, "slug": slugs[row.partner_id]},
+            fields=["name", "country", "renewal_date"],
+        )
+        new, changed = upserted.new, upserted.changed
+        ids = {organization.partner_id: organization.pk for organization in stored.values()}
         ids.update({organization.partner_id: organization.pk for organization in new})
         self._organization_ids.update(ids.values())
         regraded = self._write_competencies(rows, ids)
@@ -172,37 +163,37 @@ class OrganizationImporter(KindImporter[OrganizationRow]):
         }
         if not wanted:
             return set()
-        held: dict[int, dict[int, OrganizationLegacyCompetency]] = {}
-        for grade in OrganizationLegacyCompetency.objects.unscoped().filter(
-            organization_id__in=list(wanted)
-        ):
-            held.setdefault(grade.organization_id, {})[grade.competency_id] = grade
-        new: list[OrganizationLegacyCompetency] = []
-        changed: list[OrganizationLegacyCompetency] = []
-        removed: list[OrganizationLegacyCompetency] = []
-        for organization_id, levels in wanted.items():
-            current = held.get(organization_id, {})
-            for competency_id, level in levels.items():
-                grade = current.get(competency_id)
-                if grade is None:
-                    new.append(
-                        OrganizationLegacyCompetency(
-                            organization_id=organization_id,
-                            competency_id=competency_id,
-                            level=level,
-                        )
-                    )
-                elif grade.level != level:
-                    grade.level = level
-                    changed.append(grade)
-            removed.extend(g for c, g in current.items() if c not in levels)
-        self.save_with_history(OrganizationLegacyCompetency, new, changed, ["level"])
+        stored = {
+            (grade.organization_id, grade.competency_id): grade
+            # Cross-tenant by design: the file grades many organizations.
+            for grade in OrganizationLegacyCompetency.objects.unscoped().filter(
+                organization_id__in=list(wanted)
+            )
+        }
+        upserted = self.upsert(
+            OrganizationLegacyCompetency,
+            (
+                (organization_id, competency_id, level)
+                for organization_id, levels in wanted.items()
+                for competency_id, level in levels.items()
+            ),
+            stored=stored,
+            key=lambda grade: grade[:2],
+            values=lambda grade: {"level": grade[2]},
+            creation=lambda grade: {"organization_id": grade[0], "competency_id": grade[1]},
+            fields=["level"],
+        )
+        removed = [
+            grade
+            for (organization_id, competency_id), grade in stored.items()
+            if competency_id not in wanted[organization_id]
+        ]
         user = self.history_user
         for grade in removed:
             # One by one so the audit history records who removed it; removals are rare.
             grade._history_user = user  # type: ignore[attr-defined]  # read by simple-history
             grade.delete()
-        return {grade.organization_id for grade in [*new, *changed, *removed]}
+        return {grade.organization_id for grade in [*upserted.new, *upserted.changed, *removed]}
 
     def affected_organization_ids(self) -> set[int]:
         return self._organization_ids

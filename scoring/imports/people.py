@@ -17,14 +17,21 @@ from scoring.imports.base import (
     resolve_organizations,
 )
 from scoring.imports.fields import (
+    EARLIEST_CERTIFICATION_DATE,
     FieldError,
-    parse_date,
-    parse_email,
+    date_parser,
+    import_today,
+    model_text,
     parse_partner_id,
-    text_parser,
 )
 from scoring.imports.result import RowError
 from scoring.imports.specs import SPECS
+
+# As long as the columns they are stored in allow.
+PERSON_ID = model_text(Person, "person_id")
+PERSON_NAME = model_text(Person, "name")
+PERSON_EMAIL = model_text(Person, "email")
+CERTIFICATION_DATE = date_parser(EARLIEST_CERTIFICATION_DATE)
 
 
 @dataclass(slots=True)
@@ -48,9 +55,9 @@ class PersonImporter(KindImporter[PersonRow]):
 
     def parse(self, row: RowReader) -> PersonRow | None:
         partner_id = row.required("partner_id", parse_partner_id)
-        person_id = row.required("person_id", text_parser(64))
-        name = row.required("name", text_parser(200))
-        email = row.optional("email", parse_email, blank="") if row.given("email") else None
+        person_id = row.required("person_id", PERSON_ID)
+        name = row.required("name", PERSON_NAME)
+        email = row.optional("email", PERSON_EMAIL, blank="") if row.given("email") else None
         if not row.ok:
             return None
         return PersonRow(partner_id, person_id, name, email)  # type: ignore[arg-type]  # row.ok: parsed
@@ -67,36 +74,29 @@ class PersonImporter(KindImporter[PersonRow]):
         return f"{row.partner_id}, {row.person_id}"
 
     def write(self, rows: list[PersonRow]) -> Counts:
-        existing = {
+        stored = {
             (person.organization_id, person.person_id): person
+            # Cross-tenant by design: one file loads people of many organizations.
             for person in Person.objects.unscoped().filter(
                 organization_id__in={row.organization_id for row in rows},
                 person_id__in={row.person_id for row in rows},
             )
         }
-        new: list[Person] = []
-        changed: list[Person] = []
-        for row in rows:
-            person = existing.get((row.organization_id, row.person_id))
-            if person is None:
-                new.append(
-                    Person(
-                        organization_id=row.organization_id,
-                        person_id=row.person_id,
-                        name=row.name,
-                        email=row.email or "",
-                    )
-                )
-                continue
-            before = (person.name, person.email)
-            person.name = row.name
-            if row.email is not None:
-                person.email = row.email
-            if before != (person.name, person.email):
-                changed.append(person)
-        self.save_with_history(Person, new, changed, ["name", "email"])
+        upserted = self.upsert(
+            Person,
+            rows,
+            stored=stored,
+            key=self.natural_key,
+            values=lambda row: {"name": row.name}
+            | ({} if row.email is None else {"email": row.email}),
+            creation=lambda row: {
+                "organization_id": row.organization_id,
+                "person_id": row.person_id,
+            },
+            fields=["name", "email"],
+        )
         self._organization_ids.update(row.organization_id for row in rows)
-        return Counts(len(new), len(changed), len(rows) - len(new) - len(changed))
+        return upserted.counts(len(rows))
 
     def affected_organization_ids(self) -> set[int]:
         return self._organization_ids
@@ -124,6 +124,7 @@ class HeldCertificationImporter(KindImporter[HeldRow]):
         self._people: dict[tuple[int, str], int] = {}
         self._people_missing: set[tuple[int, str]] = set()
         self._organization_ids: set[int] = set()
+        self._today = import_today()
 
     @cached_property
     def _certification_ids(self) -> dict[str, int]:
@@ -138,10 +139,13 @@ class HeldCertificationImporter(KindImporter[HeldRow]):
 
     def parse(self, row: RowReader) -> HeldRow | None:
         partner_id = row.required("partner_id", parse_partner_id)
-        person_id = row.required("person_id", text_parser(64))
+        person_id = row.required("person_id", PERSON_ID)
         certification_id = row.required("certification", self._parse_certification)
-        earned_on = row.required("earned_on", parse_date)
-        expires_on = row.optional("expires_on", parse_date, blank=None)
+        earned_on = row.required("earned_on", CERTIFICATION_DATE)
+        expires_on = row.optional("expires_on", CERTIFICATION_DATE, blank=None)
+        if earned_on and earned_on > self._today:
+            reason = f"in the future (today is {self._today.isoformat()})"
+            row.fail("earned_on", row.raw("earned_on"), reason)
         if earned_on and expires_on and expires_on <= earned_on:
             row.fail("expires_on", row.raw("expires_on"), f"not after earned_on ({earned_on})")
         if not row.ok:
@@ -192,33 +196,28 @@ class HeldCertificationImporter(KindImporter[HeldRow]):
         return f"{row.partner_id}, {row.person_id}, {code}"
 
     def write(self, rows: list[HeldRow]) -> Counts:
-        existing = {
+        stored = {
             (held.person_id, held.certification_id): held
+            # Cross-tenant by design: the people were resolved across organizations.
             for held in HeldCertification.objects.unscoped().filter(
                 person_id__in={row.person_pk for row in rows}
             )
         }
-        new: list[HeldCertification] = []
-        changed: list[HeldCertification] = []
-        for row in rows:
-            held = existing.get((row.person_pk, row.certification_id))
-            if held is None:
-                new.append(
-                    HeldCertification(
-                        organization_id=row.organization_id,
-                        person_id=row.person_pk,
-                        certification_id=row.certification_id,
-                        earned_on=row.earned_on,
-                        expires_on=row.expires_on,
-                    )
-                )
-                continue
-            if (held.earned_on, held.expires_on) != (row.earned_on, row.expires_on):
-                held.earned_on, held.expires_on = row.earned_on, row.expires_on
-                changed.append(held)
-        self.save_with_history(HeldCertification, new, changed, ["earned_on", "expires_on"])
+        upserted = self.upsert(
+            HeldCertification,
+            rows,
+            stored=stored,
+            key=self.natural_key,
+            values=lambda row: {"earned_on": row.earned_on, "expires_on": row.expires_on},
+            creation=lambda row: {
+                "organization_id": row.organization_id,
+                "person_id": row.person_pk,
+                "certification_id": row.certification_id,
+            },
+            fields=["earned_on", "expires_on"],
+        )
         self._organization_ids.update(row.organization_id for row in rows)
-        return Counts(len(new), len(changed), len(rows) - len(new) - len(changed))
+        return upserted.counts(len(rows))
 
     def affected_organization_ids(self) -> set[int]:
         return self._organization_ids

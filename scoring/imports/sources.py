@@ -6,12 +6,12 @@ text (None when the row cannot be read at all), `problems` are structural errors
 
 from __future__ import annotations
 
+import codecs
 import csv
-import io
+import math
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
 from decimal import Decimal
 from typing import IO, Any, Protocol
 
@@ -19,6 +19,9 @@ from scoring.imports.result import RowError
 from scoring.imports.specs import KindSpec
 
 SourceRow = tuple[int, dict[str, str] | None, tuple[RowError, ...]]
+
+NOT_UTF8 = "not UTF-8 text (save the file as CSV UTF-8)"
+HAS_NUL = "contains a NUL character (0x00), which no text can hold"
 
 # Uploads and pipes that cannot seek are spooled; past this size the spool goes to disk.
 SPOOL_IN_MEMORY_BYTES = 8 * 1024 * 1024
@@ -29,7 +32,13 @@ class RowSource(Protocol):
 
 
 class CsvSource:
-    """A UTF-8 CSV with a header row (BOM optional, columns in any order), readable twice."""
+    """A UTF-8 CSV with a header row (BOM optional, columns in any order), readable twice.
+
+    Line numbers are the file's physical lines (what a text editor shows, and a spreadsheet's
+    row numbers while no cell holds a line break): a row that a quoted cell spreads over several
+    lines is reported, every error of it, on the line where it starts, and the next row is
+    numbered from the line after its end.
+    """
 
     def __init__(self, stream: IO[str] | IO[bytes]) -> None:
         binary = isinstance(stream.read(0), bytes)
@@ -41,49 +50,113 @@ class CsvSource:
 
     def rows(self, spec: KindSpec) -> Iterator[SourceRow]:
         """The data rows; a bad header yields only its errors (line 1) and stops."""
-        with self._text() as text:
-            reader = csv.reader(text)
-            try:
-                header = next(reader, None)
-            except (UnicodeDecodeError, csv.Error) as exc:
-                yield 1, None, (_unreadable(1, exc),)
-                return
-            columns, problems = _check_header(header, spec)
-            if problems:
-                yield 1, None, problems
-                return
-            width = len(columns)
-            line = reader.line_num
-            while True:
-                start = line + 1
-                try:
-                    cells = next(reader, None)
-                except (UnicodeDecodeError, csv.Error) as exc:
-                    yield start, None, (_unreadable(start, exc),)
-                    return
-                if cells is None:
-                    return
-                line = reader.line_num
-                if not any(cell.strip() for cell in cells):
-                    continue  # blank lines (and Excel's trailing ",,,," rows) carry no data
-                if len(cells) != width:
-                    reason = f"has {len(cells)} fields, the header has {width}"
-                    yield start, None, (RowError(start, "", "", reason),)
-                    continue
-                yield start, dict(zip(columns, (cell.strip() for cell in cells), strict=True)), ()
-
-    @contextmanager
-    def _text(self) -> Iterator[Iterable[str]]:
         self._stream.seek(self._start)
-        if not self._binary:
-            yield _without_bom(self._stream)
-            return
-        text = io.TextIOWrapper(self._stream, encoding="utf-8-sig", newline="")
+        lines = PhysicalLines(self._stream, binary=self._binary)
+        reader = csv.reader(lines)
         try:
+            header = next(reader, None)
+        except csv.Error as exc:
+            yield 1, None, (_unreadable(1, exc),)
+            return
+        if header is not None and lines.take_suspect(reader.line_num) and _undecodable(header):
+            yield 1, None, (RowError(1, "", "", NOT_UTF8),)
+            return
+        columns, problems = _check_header(header, spec)
+        if problems:
+            yield 1, None, problems
+            return
+        width = len(columns)
+        line = reader.line_num
+        while True:
+            start = line + 1
+            try:
+                cells = next(reader, None)
+            except csv.Error as exc:
+                yield start, None, (_unreadable(start, exc),)
+                return
+            if cells is None:
+                return
+            line = reader.line_num
+            suspect = lines.take_suspect(line)
+            if not any(cell.strip() for cell in cells):
+                continue  # blank lines (and Excel's trailing ",,,," rows) carry no data
+            if len(cells) != width:
+                reason = f"has {len(cells)} fields, the header has {width}"
+                errors = [RowError(start, "", "", reason)]
+                if suspect and _undecodable(cells):
+                    errors.append(RowError(start, "", "", NOT_UTF8))
+                yield start, None, tuple(errors)
+                continue
+            values = dict(zip(columns, (cell.strip() for cell in cells), strict=True))
+            if not suspect:
+                yield start, values, ()
+                continue
+            problems = tuple(_text_problems(start, values))
+            yield start, values, problems
+
+
+class PhysicalLines:
+    """The lines of a CSV stream as text, one physical line at a time, BOM removed.
+
+    A binary stream is decoded line by line. A TextIOWrapper decodes 8 KiB ahead of the line the
+    csv reader is on, so a byte that is not UTF-8 used to raise while the reader was still
+    dozens of lines before it (line 4879 for a byte on line 5001), and the error ended the
+    reading. Decoded one line at a time, the error is on the line that holds the byte, and the
+    line goes on with its bad bytes kept as surrogate escapes, so every other row is still
+    checked. Lines with such bytes or a NUL character (which PostgreSQL cannot store in text)
+    are remembered as suspect: only their cells are searched for what to report.
+
+    Lines end at a line feed, a carriage return and line feed, or a lone carriage return.
+    """
+
+    def __init__(self, stream: IO[Any], *, binary: bool) -> None:
+        self._stream = stream
+        self._binary = binary
+        self._suspect: list[int] = []
+
+    def __iter__(self) -> Iterator[str]:
+        return self._binary_lines() if self._binary else self._text_lines()
+
+    def take_suspect(self, up_to: int) -> bool:
+        """Whether any line up to this one is suspect; forgets them, they are dealt with."""
+        if not self._suspect or self._suspect[0] > up_to:
+            return False
+        while self._suspect and self._suspect[0] <= up_to:
+            self._suspect.pop(0)
+        return True
+
+    def _binary_lines(self) -> Iterator[str]:
+        number = 0
+        first = True
+        for chunk in self._stream:  # split at b"\n" only
+            if first:
+                chunk = chunk.removeprefix(codecs.BOM_UTF8)
+                first = False
+            # A lone \r ends a line too (universal newlines); \r\n stays one line end.
+            cr = chunk.find(b"\r")
+            one_line = cr < 0 or cr == len(chunk) - 1 or chunk.endswith(b"\r\n", cr)
+            parts = (chunk,) if one_line else chunk.splitlines(True)
+            for raw in parts:
+                number += 1
+                try:
+                    text = raw.decode("utf-8")
+                except UnicodeDecodeError:
+                    text = raw.decode("utf-8", "surrogateescape")
+                    self._suspect.append(number)
+                else:
+                    if "\x00" in text:
+                        self._suspect.append(number)
+                yield text
+
+    def _text_lines(self) -> Iterator[str]:
+        first = True
+        for number, text in enumerate(self._stream, start=1):
+            if first:
+                text = text.removeprefix("\ufeff")
+                first = False
+            if "\x00" in text or not _encodable(text):
+                self._suspect.append(number)
             yield text
-        finally:
-            # Detach so that closing the wrapper does not close the caller's stream.
-            text.detach()
 
 
 class RecordsSource:
@@ -104,14 +177,19 @@ class RecordsSource:
                 column = str(key)
                 if column not in allowed:
                     reason = f"unknown column (expected: {', '.join(spec.columns)})"
-                    problems.append(RowError(line, column, _shown(value), reason))
+                    problems.append(RowError(line, visible(column), _shown(value), reason))
                     continue
-                text = _as_text(value)
+                try:
+                    text = _as_text(value)
+                except ValueError as exc:
+                    problems.append(RowError(line, column, _shown(value), str(exc)))
+                    continue
                 if text is None:
                     reason = "not a string, number, boolean or null"
                     problems.append(RowError(line, column, _shown(value), reason))
                     continue
                 values[column] = text
+            problems.extend(_text_problems(line, values))
             yield line, values, tuple(problems)
 
 
@@ -128,7 +206,7 @@ def _check_header(
             problems.append(RowError(1, column, cell, "column given twice"))
         elif column not in spec.columns:
             reason = f"unknown column (expected: {', '.join(spec.columns)})"
-            problems.append(RowError(1, column, cell, reason))
+            problems.append(RowError(1, visible(column), visible(cell), reason))
         seen.add(column)
     for column in spec.required:
         if column not in seen:
@@ -136,8 +214,16 @@ def _check_header(
     return columns, tuple(problems)
 
 
+# A JSON number beyond this is no figure any column holds; its text would not even be built
+# (Python refuses to print integers of more than 4,300 digits).
+_LARGEST_NUMBER = 10**40
+
+
 def _as_text(value: object) -> str | None:
-    """A JSON scalar as the text a CSV cell would hold; None for anything else."""
+    """A JSON scalar as the text a CSV cell would hold; None for anything else.
+
+    Raises ValueError (the reason) for a number too large to be any value.
+    """
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -145,23 +231,82 @@ def _as_text(value: object) -> str | None:
     if isinstance(value, str):
         return value.strip()
     if isinstance(value, int):
+        if abs(value) >= _LARGEST_NUMBER:
+            raise ValueError("number too large")
         return str(value)
     if isinstance(value, float):
+        if not math.isfinite(value):
+            return str(value)  # nan, inf: the parsers refuse them as text
+        if abs(value) >= _LARGEST_NUMBER:
+            raise ValueError("number too large")
         # 12.0 is a count of 12; 12.5 stays 12.5; no exponent notation reaches the parsers.
         return str(int(value)) if value.is_integer() else format(Decimal(repr(value)), "f")
     if isinstance(value, Decimal):
-        return format(value, "f")
+        if value.is_finite() and abs(value) >= _LARGEST_NUMBER:
+            raise ValueError("number too large")
+        return format(value, "f") if value.is_finite() else str(value)
     return None
 
 
 def _shown(value: object) -> str:
-    text = _as_text(value)
-    return text if text is not None else repr(value)[:200]
+    try:
+        text = _as_text(value)
+        return visible(text if text is not None else repr(value)[:200])
+    except ValueError:
+        return ""  # holds a number too large to print
+
+
+def visible(text: str) -> str:
+    """Text safe to print and store: a byte that was not UTF-8 as \\xNN, a NUL as \\x00."""
+    if text.isascii() and "\x00" not in text:
+        return text
+    if _encodable(text):
+        return text.replace("\x00", "\\x00")
+    return "".join(_visible_character(character) for character in text)
+
+
+def _visible_character(character: str) -> str:
+    code = ord(character)
+    if 0xDC80 <= code <= 0xDCFF:  # a byte the decoder kept as a surrogate escape
+        return f"\\x{code - 0xDC00:02x}"
+    if 0xD800 <= code <= 0xDFFF:  # a lone surrogate of JSON text ("\\ud800")
+        return f"\\u{code:04x}"
+    return "\\x00" if code == 0 else character
+
+
+def _encodable(text: str) -> bool:
+    """Whether the text is valid Unicode (no lone surrogate, such as a JSON "\\ud800")."""
+    return text.isascii() or not _has_lone_surrogate(text)
+
+
+def _has_lone_surrogate(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
+def _undecodable(cells: Iterable[str]) -> bool:
+    return any(not _encodable(cell) for cell in cells)
+
+
+def _text_problems(line: int, values: dict[str, str]) -> Iterator[RowError]:
+    """A RowError for each value no database can store; those values are taken out of the row."""
+    for column, text in list(values.items()):
+        if text.isascii() and "\x00" not in text:
+            continue
+        if not _encodable(text):
+            reason = NOT_UTF8
+        elif "\x00" in text:
+            reason = HAS_NUL
+        else:
+            continue
+        del values[column]
+        yield RowError(line, column, visible(text), reason)
 
 
 def _unreadable(line: int, exc: Exception) -> RowError:
-    if isinstance(exc, UnicodeDecodeError):
-        return RowError(line, "", "", "not UTF-8 text (save the file as CSV UTF-8)")
     return RowError(line, "", "", f"not readable as CSV ({exc})")
 
 
@@ -182,13 +327,3 @@ def _spool(stream: IO[str] | IO[bytes], *, binary: bool) -> IO[bytes]:
             spool.write(chunk.encode("utf-8"))  # type: ignore[union-attr]  # text stream here
     spool.seek(0)
     return spool  # type: ignore[return-value]  # SpooledTemporaryFile is a binary IO
-
-
-def _without_bom(stream: IO[str]) -> Iterator[str]:
-    """A text stream's lines with a leading byte-order mark removed from the first one."""
-    first = True
-    for text_line in stream:
-        if first:
-            text_line = text_line.removeprefix("\ufeff")
-            first = False
-        yield text_line

@@ -20,13 +20,14 @@ from scoring.imports.base import (
 )
 from scoring.imports.fields import (
     FieldError,
+    import_today,
+    model_text,
     parse_bool,
     parse_country,
     parse_customer_id,
     parse_month,
     parse_partner_id,
     parse_platform,
-    text_parser,
 )
 from scoring.imports.result import RowError
 from scoring.imports.specs import SPECS
@@ -38,6 +39,8 @@ ASSOCIATION_PLATFORMS: dict[str, tuple[str, ...]] = {
     AssociationType.CPOR.value: (Platform.M365.value, Platform.DYNAMICS.value),
     AssociationType.DPOR.value: (Platform.DYNAMICS.value,),
 }
+
+CUSTOMER_NAME = model_text(Customer, "name")
 
 
 def read_customer_id(row: RowReader, platform: str | None) -> str | None:
@@ -69,7 +72,7 @@ class CustomerImporter(KindImporter[CustomerRow]):
     def parse(self, row: RowReader) -> CustomerRow | None:
         platform = row.required("platform", parse_platform)
         customer_id = read_customer_id(row, platform)
-        name = row.optional("name", text_parser(200), blank="") if row.given("name") else None
+        name = row.optional("name", CUSTOMER_NAME, blank="") if row.given("name") else None
         country = row.optional("country", parse_country, blank="") if row.given("country") else None
         production = (
             row.optional("production", parse_bool, blank=True) if row.given("production") else None
@@ -85,34 +88,32 @@ class CustomerImporter(KindImporter[CustomerRow]):
         return f"{row.platform}, {row.customer_id}"
 
     def write(self, rows: list[CustomerRow]) -> Counts:
-        existing: dict[tuple[str, str], Customer] = {}
+        stored: dict[tuple[str, str], Customer] = {}
         for platform in {row.platform for row in rows}:
             ids = [row.customer_id for row in rows if row.platform == platform]
             for chunk in chunked(ids):
                 for customer in Customer.objects.filter(platform=platform, customer_id__in=chunk):
-                    existing[(platform, customer.customer_id)] = customer
-        new: list[Customer] = []
-        changed: list[Customer] = []
-        for row in rows:
-            stored = existing.get((row.platform, row.customer_id))
-            if stored is None:
-                stored = Customer(platform=row.platform, customer_id=row.customer_id)
-                new.append(stored)
-            customer = stored
-            before = (customer.name, customer.country, customer.production)
-            if row.name is not None:
-                customer.name = row.name
-            if row.country is not None:
-                customer.country = row.country
-            if row.production is not None:
-                customer.production = row.production
-            if customer.pk and before != (customer.name, customer.country, customer.production):
-                changed.append(customer)
-        Customer.objects.bulk_create(new)
-        if changed:
-            Customer.objects.bulk_update(changed, ["name", "country", "production"])
-        self._customer_pks.update(customer.pk for customer in existing.values())
-        return Counts(len(new), len(changed), len(rows) - len(new) - len(changed))
+                    stored[(platform, customer.customer_id)] = customer
+        upserted = self.upsert(
+            Customer,
+            rows,
+            stored=stored,
+            key=self.natural_key,
+            values=lambda row: {
+                name: value
+                for name, value in (
+                    ("name", row.name),
+                    ("country", row.country),
+                    ("production", row.production),
+                )
+                if value is not None
+            },
+            creation=lambda row: {"platform": row.platform, "customer_id": row.customer_id},
+            fields=["name", "country", "production"],
+            audited=False,  # customers are telemetry, not audited
+        )
+        self._customer_pks.update(customer.pk for customer in stored.values())
+        return upserted.counts(len(rows))
 
     def affected_organization_ids(self) -> set[int]:
         # A customer just created has no association yet: only the known ones matter.
@@ -142,6 +143,7 @@ class AssociationImporter(WorkloadCatalogMixin, KindImporter[AssociationRow]):
         self._organizations = OrganizationLookup()
         self._customers = CustomerLookup()
         self._organization_ids: set[int] = set()
+        self._this_month = import_today().replace(day=1)
 
     def _parse_type(self, raw: str) -> str:
         kind = raw.upper()
@@ -166,6 +168,10 @@ class AssociationImporter(WorkloadCatalogMixin, KindImporter[AssociationRow]):
         if platform and workload and workload.platform != platform:
             reason = f"{workload.code} is a {workload.platform} workload, not {platform}"
             row.fail("workload", row.raw("workload"), reason)
+        # A start after the current month is a typo; a future end is a scheduled one and stays.
+        if start_month and start_month > self._this_month:
+            reason = f"in the future (the current month is {self._this_month:%Y-%m})"
+            row.fail("start_month", row.raw("start_month"), reason)
         if start_month and end_month and end_month < start_month:
             reason = f"before start_month ({start_month:%Y-%m})"
             row.fail("end_month", row.raw("end_month"), reason)
@@ -194,38 +200,31 @@ class AssociationImporter(WorkloadCatalogMixin, KindImporter[AssociationRow]):
         return f"{row.partner_id}, {row.platform}, {row.customer_id}, {row.type}, {row.workload}"
 
     def write(self, rows: list[AssociationRow]) -> Counts:
-        existing = {
+        stored = {
             (a.organization_id, a.customer_id, a.type, a.workload): a
+            # Cross-tenant by design: one file attributes customers to many organizations.
             for a in Association.objects.unscoped().filter(
                 organization_id__in={row.organization_id for row in rows},
                 customer_id__in={row.customer_pk for row in rows},
             )
         }
-        new: list[Association] = []
-        changed: list[Association] = []
-        for row in rows:
-            association = existing.get(self.natural_key(row))  # type: ignore[call-overload]  # a 4-tuple
-            if association is None:
-                new.append(
-                    Association(
-                        organization_id=row.organization_id,
-                        customer_id=row.customer_pk,
-                        type=row.type,
-                        workload=row.workload,
-                        start_month=row.start_month,
-                        end_month=row.end_month,
-                    )
-                )
-            elif (association.start_month, association.end_month) != (
-                row.start_month,
-                row.end_month,
-            ):
-                association.start_month, association.end_month = row.start_month, row.end_month
-                changed.append(association)
         # In bulk, with history: associations are few per organization and partners see them.
-        self.save_with_history(Association, new, changed, ["start_month", "end_month"])
+        upserted = self.upsert(
+            Association,
+            rows,
+            stored=stored,
+            key=self.natural_key,
+            values=lambda row: {"start_month": row.start_month, "end_month": row.end_month},
+            creation=lambda row: {
+                "organization_id": row.organization_id,
+                "customer_id": row.customer_pk,
+                "type": row.type,
+                "workload": row.workload,
+            },
+            fields=["start_month", "end_month"],
+        )
         self._organization_ids.update(row.organization_id for row in rows)
-        return Counts(len(new), len(changed), len(rows) - len(new) - len(changed))
+        return upserted.counts(len(rows))
 
     def affected_organization_ids(self) -> set[int]:
         return self._organization_ids

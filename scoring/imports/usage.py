@@ -26,6 +26,7 @@ from scoring.imports.base import (
 )
 from scoring.imports.fields import (
     FieldError,
+    import_today,
     parse_count,
     parse_money,
     parse_month,
@@ -89,6 +90,7 @@ class UsageImporter(WorkloadCatalogMixin, KindImporter[UsageRow]):
         self._customers = CustomerLookup()
         self._customer_pks: set[int] = set()
         self._stage_ready = False
+        self._this_month = import_today().replace(day=1)
 
     def _parse_measure(self, raw: str) -> str:
         if raw not in MEASURES:
@@ -97,6 +99,10 @@ class UsageImporter(WorkloadCatalogMixin, KindImporter[UsageRow]):
 
     def parse(self, row: RowReader) -> UsageRow | None:
         month = row.required("month", parse_month)
+        if month and month > self._this_month:
+            # The current month may be reported as it goes; a later one has not happened.
+            reason = f"in the future (the current month is {self._this_month:%Y-%m})"
+            row.fail("month", row.raw("month"), reason)
         platform = row.required("platform", parse_platform)
         customer_id = read_customer_id(row, platform)
         measure = row.required("measure", self._parse_measure)

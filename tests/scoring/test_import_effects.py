@@ -96,6 +96,29 @@ def test_command_exits_non_zero_on_a_bad_file(customers, tmp_path, capsys, monke
     assert Usage.objects.count() == 0
 
 
+def test_command_reports_nul_characters_and_bad_bytes_instead_of_a_traceback(org, tmp_path):
+    """PostgreSQL refuses NUL in text; a terminal cannot print undecoded bytes: both are rows."""
+    path = tmp_path / "people.csv"
+    path.write_bytes(
+        b"partner_id,person_id,name,email\n"
+        b"1000001,P-1,Aiko\x00Tanaka,\n"
+        b"1000001,P-2,Ben \xff\xfe Ito,\n"
+        b"1000001,P-3,Chen Li,chen@example.com\n"
+    )
+    err = io.StringIO()
+    before = table_counts()
+
+    with pytest.raises(CommandError, match=r"2 error\(s\) on 2 line\(s\)"):
+        call_command("import_data", "people", str(path), stderr=err)
+
+    assert err.getvalue().splitlines() == [
+        'line 2, column "name": "Aiko\\x00Tanaka" — '
+        "contains a NUL character (0x00), which no text can hold",
+        'line 3, column "name": "Ben \\xff\\xfe Ito" — not UTF-8 text (save the file as CSV UTF-8)',
+    ]
+    assert table_counts() == before
+
+
 def test_command_refuses_an_unknown_kind_and_a_missing_file(db, tmp_path):
     with pytest.raises(CommandError, match="invalid choice"):
         call_command("import_data", "licences", str(tmp_path / "x.csv"))

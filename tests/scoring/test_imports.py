@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import io
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import factory
 import pytest
+import time_machine
 
 from portal.models import (
     HeldCertification,
@@ -751,3 +752,303 @@ def test_records_and_csv_share_the_upsert(customers):
     )  # fmt: skip
 
     assert (result.created, result.updated, result.unchanged) == (0, 0, 1)
+
+
+# --- Values no column can hold are row errors, never a traceback --------------------------------
+
+PERSON_NAME_LENGTH = Person._meta.get_field("name").max_length
+PERSON_EMAIL_LENGTH = Person._meta.get_field("email").max_length
+CUSTOMER_NAME_LENGTH = Customer._meta.get_field("name").max_length
+USAGE_VALUE = Usage._meta.get_field("value")
+VALUE_DIGITS = USAGE_VALUE.max_digits - USAGE_VALUE.decimal_places
+
+
+def long_email(length: int) -> str:
+    """A well-formed address of exactly `length` characters (labels of at most 63)."""
+    local = "a" * 64
+    labels = []
+    remaining = length - len(local) - 1 - len(".example")
+    while remaining > 0:
+        label = min(63, remaining if remaining <= 63 else 62)
+        labels.append("b" * label)
+        remaining -= label + 1
+    address = f"{local}@{'.'.join(labels)}.example"
+    return address[: length - len(address)] if len(address) > length else address
+
+
+def test_a_nul_character_in_a_text_cell_is_a_row_error(org):
+    data = io.BytesIO(
+        b"partner_id,person_id,name,email\n"
+        b"1000001,P-1,Aiko Tanaka,aiko@contoso.example\n"
+        b"1000001,P-2,Ben\x00Ito,\n"
+        b"1000001,P-3,Chen Li,\n"
+    )
+    before = table_counts()
+
+    result = import_csv("people", data)
+
+    assert [str(e) for e in result.errors] == [
+        'line 3, column "name": "Ben\\x00Ito" — '
+        "contains a NUL character (0x00), which no text can hold"
+    ]
+    assert table_counts() == before
+
+
+def test_a_nul_character_in_a_record_is_a_row_error(org):
+    result = import_records(
+        "people",
+        [
+            {"partner_id": "1000001", "person_id": "P-1\x00", "name": "Aiko"},
+            {"partner_id": "1000001", "person_id": "P-2", "name": "Ben \ud800"},
+        ],
+    )
+
+    assert errors_of(result) == [(1, "person_id", "P-1\\x00"), (2, "name", "Ben \\ud800")]
+    assert "UTF-8" in result.errors[1].reason
+    assert Person.objects.unscoped().count() == 0
+
+
+def test_text_longer_than_its_model_field_is_refused(org, db):
+    at_limit = "N" * PERSON_NAME_LENGTH
+    result = load(
+        "people",
+        f"""
+        partner_id,person_id,name
+        1000001,P-1,{at_limit}
+        1000001,P-2,{at_limit}x
+        1000001,{"p" * 65},Ben
+        """,
+    )
+    customers = import_records(
+        "customers",
+        [{"platform": "m365", "customer_id": M365_A, "name": "C" * (CUSTOMER_NAME_LENGTH + 1)}],
+    )
+
+    assert errors_of(result) == [(3, "name", at_limit + "x"), (4, "person_id", "p" * 65)]
+    assert result.errors[0].reason == f"longer than {PERSON_NAME_LENGTH} characters"
+    assert [e.reason for e in customers.errors] == [
+        f"longer than {CUSTOMER_NAME_LENGTH} characters"
+    ]
+    assert Person.objects.unscoped().count() == Customer.objects.count() == 0
+
+
+def test_an_email_longer_than_its_column_is_refused(org):
+    fits, too_long = long_email(PERSON_EMAIL_LENGTH), long_email(PERSON_EMAIL_LENGTH + 1)
+    assert (len(fits), len(too_long)) == (PERSON_EMAIL_LENGTH, PERSON_EMAIL_LENGTH + 1)
+
+    result = load(
+        "people",
+        f"""
+        partner_id,person_id,name,email
+        1000001,P-1,Aiko,{fits}
+        1000001,P-2,Ben,{too_long}
+        """,
+    )
+
+    assert errors_of(result) == [(3, "email", too_long)]
+    assert result.errors[0].reason == f"longer than {PERSON_EMAIL_LENGTH} characters"
+    assert Person.objects.unscoped().count() == 0
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("9" * VALUE_DIGITS, None),
+        ("9" * (VALUE_DIGITS + 1), f"too large (at most {VALUE_DIGITS} digits)"),
+        ("9" * 5000, f"too large (at most {VALUE_DIGITS} digits)"),
+        ("-" + "9" * 5000, "negative count (counts are 0 or more)"),
+    ],
+    ids=["fits", "one-digit-more", "5000-digits", "negative-5000-digits"],
+)
+def test_counts_beyond_the_value_column_are_refused(customers, value, reason):
+    result = load(
+        "usage",
+        f"month,platform,customer_id,measure,value\n2024-01,m365,{M365_A},paid_seats,{value}",
+    )
+
+    assert [e.reason for e in result.errors] == ([reason] if reason else [])
+    assert Usage.objects.count() == (0 if reason else 1)
+
+
+def test_amounts_beyond_the_value_column_are_refused(customers):
+    largest = "9" * VALUE_DIGITS + "." + "9" * USAGE_VALUE.decimal_places
+    result = load(
+        "usage",
+        f"""
+        month,platform,customer_id,measure,workload,value
+        2024-01,azure,{TPID_A},acr_usd,security,{largest}
+        2024-02,azure,{TPID_A},acr_usd,security,1{largest}
+        2024-03,azure,{TPID_A},acr_usd,security,{"1" * 5000}.5
+        """,
+    )
+
+    assert errors_of(result) == [(3, "value", "1" + largest), (4, "value", "1" * 5000 + ".5")]
+    assert Usage.objects.count() == 0
+
+
+def test_json_numbers_too_large_for_any_column_are_refused(customers):
+    result = import_records(
+        "usage",
+        [
+            {"month": "2024-01", "platform": "m365", "customer_id": M365_A,
+             "measure": "paid_seats", "value": 10**5000},
+            {"month": "2024-02", "platform": "m365", "customer_id": M365_A,
+             "measure": "paid_seats", "value": 1e300},
+            {"month": "2024-03", "platform": "m365", "customer_id": M365_A,
+             "measure": "paid_seats", "value": float("nan")},
+        ],
+    )  # fmt: skip
+
+    assert [(e.line, e.column, e.reason) for e in result.errors] == [
+        (1, "value", "number too large"),
+        (2, "value", "number too large"),
+        (3, "value", "not a count (a whole number such as 250)"),
+    ]
+    assert Usage.objects.count() == 0
+
+
+# --- Bytes that are not UTF-8: the right line, and the other rows still checked -----------------
+
+
+def people_file(count: int, *, replace: dict[int, bytes]) -> io.BytesIO:
+    """A people file of `count` rows (line n holds P-n), some lines replaced by raw bytes."""
+    lines = [b"partner_id,person_id,name"]
+    lines += [f"1000001,P-{n},Person {n}".encode() for n in range(2, count + 2)]
+    for line, raw in replace.items():
+        lines[line - 1] = raw
+    return io.BytesIO(b"\n".join(lines) + b"\n")
+
+
+def test_a_bad_byte_deep_in_the_file_is_reported_on_its_line_and_the_rest_is_checked(org):
+    """Decoded 8 KiB ahead, a byte of line 5001 was reported on line 4879 and ended the check."""
+    data = people_file(
+        6000,
+        replace={5001: "1000001,P-5001,Müller".encode("latin-1"), 5003: b"1000001,P-5003,"},
+    )
+
+    result = import_csv("people", data)
+
+    assert [str(e) for e in result.errors] == [
+        'line 5001, column "name": "M\\xfcller" — not UTF-8 text (save the file as CSV UTF-8)',
+        'line 5003, column "name": "" — required, may not be blank',
+    ]
+    assert Person.objects.unscoped().count() == 0
+
+
+def test_a_bad_byte_in_the_header_stops_at_line_1(org):
+    result = import_csv("people", io.BytesIO(b"partner_id,person_id,n\xe4me\n1000001,P-1,A\n"))
+
+    assert [str(e) for e in result.errors] == [
+        "line 1: not UTF-8 text (save the file as CSV UTF-8)"
+    ]
+
+
+def test_a_row_is_reported_on_the_line_where_it_starts(org):
+    """Physical lines: a quoted cell's line break moves the rows after it down one line."""
+    data = io.BytesIO(
+        b"partner_id,person_id,name\r\n"
+        b'1000001,P-1,"Aiko\r\nTanaka"\r\n'
+        b'1000001,P-2,"M\xfcller\nBen"\r\n'
+        b"1000001,P-3,\r\n"
+    )
+
+    result = import_csv("people", data)
+
+    assert errors_of(result) == [(4, "name", "M\\xfcller\nBen"), (6, "name", "")]
+
+
+def test_lone_carriage_returns_end_lines(org):
+    data = io.BytesIO(b"partner_id,person_id,name\r1000001,P-1,Aiko\r1000001,P-2,\r")
+
+    result = import_csv("people", data)
+
+    assert errors_of(result) == [(3, "name", "")]
+
+
+# --- Values that make no sense: in the future, or older than any real data ----------------------
+
+
+@pytest.fixture
+def frozen_today():
+    """15 March 2026 in the portal's time zone."""
+    with time_machine.travel(datetime(2026, 3, 15, 12, 0, tzinfo=UTC), tick=False):
+        yield date(2026, 3, 15)
+
+
+def test_usage_after_the_current_month_is_refused(customers, frozen_today):
+    result = load(
+        "usage",
+        f"""
+        month,platform,customer_id,measure,value
+        2026-03,m365,{M365_A},paid_seats,30
+        2026-04,m365,{M365_A},paid_seats,30
+        2014-12,m365,{M365_A},paid_seats,30
+        0001-01,m365,{M365_A},paid_seats,30
+        2015-01,m365,{M365_A},paid_seats,30
+        """,
+    )
+
+    assert [(e.line, e.value, e.reason) for e in result.errors] == [
+        (3, "2026-04", "in the future (the current month is 2026-03)"),
+        (4, "2014-12", "before 2015-01 (no telemetry is this old)"),
+        (5, "0001-01", "before 2015-01 (no telemetry is this old)"),
+    ]
+    assert Usage.objects.count() == 0
+
+
+def test_an_association_may_end_but_not_start_in_the_future(org, customers, frozen_today):
+    result = load(
+        "associations",
+        f"""
+        partner_id,platform,customer_id,type,workload,start_month,end_month
+        1000001,m365,{M365_A},CPOR,,2026-03,2027-06
+        1000001,m365,{M365_B},CPOR,,2026-04,
+        1000001,azure,{TPID_A},PAL,,0001-01,
+        """,
+    )
+
+    assert [(e.line, e.column, e.reason) for e in result.errors] == [
+        (3, "start_month", "in the future (the current month is 2026-03)"),
+        (4, "start_month", "before 2015-01 (no telemetry is this old)"),
+    ]
+    scheduled = load(
+        "associations",
+        f"""
+        partner_id,platform,customer_id,type,workload,start_month,end_month
+        1000001,m365,{M365_A},CPOR,,2026-03,2027-06
+        """,
+    )
+    assert scheduled.ok, scheduled.errors
+    assert Association.objects.for_org(org).get().end_month == date(2027, 6, 1)
+
+
+def test_certifications_earned_in_the_future_or_before_1990_are_refused(org, frozen_today):
+    PersonFactory(organization=org, person_id="P-1")
+
+    result = load(
+        "certifications",
+        """
+        partner_id,person_id,certification,earned_on,expires_on
+        1000001,P-1,AZ-500,2026-03-15,2027-03-15
+        1000001,P-1,AZ-104,2026-03-16,
+        1000001,P-1,SC-200,1989-12-31,
+        1000001,P-1,SC-300,0001-01-01,
+        1000001,P-1,AZ-204,2024-01-01,2100-01-01
+        """,
+    )
+
+    assert [(e.line, e.column, e.reason) for e in result.errors] == [
+        (3, "earned_on", "in the future (today is 2026-03-15)"),
+        (4, "earned_on", "before 1990-01-01 (no real date is this old)"),
+        (5, "earned_on", "before 1990-01-01 (no real date is this old)"),
+        (6, "expires_on", "too far in the future (after 2099)"),
+    ]
+    assert HeldCertification.objects.unscoped().count() == 0
+
+
+def test_a_renewal_date_before_2015_is_refused(db):
+    result = load(
+        "organizations", "partner_id,name,country,renewal_date\n3000001,Woodgrove,JP,0001-01-01"
+    )
+
+    assert [e.reason for e in result.errors] == ["before 2015-01-01 (no real date is this old)"]

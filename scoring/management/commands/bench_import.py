@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import random
 import resource
 import tempfile
@@ -13,6 +14,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 
+from portal.csvsafe import SafeWriter
 from scoring.imports import ImportResult, import_csv
 from scoring.models import Customer
 
@@ -117,15 +119,17 @@ def _customers(rng: random.Random, rows: int) -> list[tuple[str, str]]:
     return customers
 
 
-def _customer_lines(customers: list[tuple[str, str]]) -> Iterator[str]:
-    yield "platform,customer_id,name,country,production"
+def _customer_lines(customers: list[tuple[str, str]]) -> Iterator[tuple[str, ...]]:
+    yield ("platform", "customer_id", "name", "country", "production")
     for number, (platform, customer_id) in enumerate(customers):
-        yield f"{platform},{customer_id},{BENCH_NAME} {number},JP,true"
+        yield (platform, customer_id, f"{BENCH_NAME} {number}", "JP", "true")
 
 
-def _usage_lines(rng: random.Random, customers: list[tuple[str, str]], rows: int) -> Iterator[str]:
+def _usage_lines(
+    rng: random.Random, customers: list[tuple[str, str]], rows: int
+) -> Iterator[tuple[str, ...]]:
     """Month by month, every customer's figures, growing a little each month; stops at `rows`."""
-    yield "month,platform,customer_id,measure,workload,value"
+    yield ("month", "platform", "customer_id", "measure", "workload", "value")
     written = 0
     sizes = {customer: rng.uniform(0.2, 3.0) for customer in customers}
     for step, month in enumerate(MONTHS):
@@ -135,18 +139,20 @@ def _usage_lines(rng: random.Random, customers: list[tuple[str, str]], rows: int
             for measure, workload, typical in REPORTS[platform]:
                 value = typical * sizes[customer] * growth
                 shown = f"{value:.2f}" if measure.endswith("_usd") else str(round(value))
-                yield f"{month},{platform},{customer_id},{measure},{workload},{shown}"
+                yield (month, platform, customer_id, measure, workload, shown)
                 written += 1
                 if written >= rows:
                     return
 
 
-def _write(stream: Any, lines: Iterator[str]) -> None:
-    batch: list[str] = []
-    for line in lines:
-        batch.append(line)
-        if len(batch) >= 10_000:
-            stream.write(("\n".join(batch) + "\n").encode())
-            batch = []
-    if batch:
-        stream.write(("\n".join(batch) + "\n").encode())
+def _write(stream: Any, lines: Iterator[tuple[str, ...]]) -> None:
+    """The rows as UTF-8 CSV, written through the portal's one CSV writer, in batches."""
+    buffer = io.StringIO()
+    writer = SafeWriter(buffer, lineterminator="\n")
+    for number, line in enumerate(lines, start=1):
+        writer.writerow(line)
+        if number % 10_000 == 0:
+            stream.write(buffer.getvalue().encode())
+            buffer.seek(0)
+            buffer.truncate()
+    stream.write(buffer.getvalue().encode())

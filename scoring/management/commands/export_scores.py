@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import csv
 import json
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from portal.csvsafe import SafeDictWriter
 from scoring.management.commands.recompute_scores import organizations_for, parse_as_of
 from scoring.selectors import score_export_rows
 
@@ -42,7 +42,8 @@ class Command(BaseCommand):
         if options["format"] == "json":
             self.stdout.write(json.dumps(rows, ensure_ascii=False, indent=2))
             return
-        writer = csv.DictWriter(self.stdout, fieldnames=CSV_COLUMNS, lineterminator="\n")
+        # Codes and names are text a spreadsheet could take for a formula: written neutralized.
+        writer = SafeDictWriter(self.stdout, fieldnames=CSV_COLUMNS, lineterminator="\n")
         writer.writeheader()
         for row in rows:
             for metric in row["metrics"]:
