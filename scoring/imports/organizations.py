@@ -9,6 +9,7 @@ from functools import cached_property
 
 from django.utils.text import slugify
 
+from portal.audit import audit_as
 from portal.models import LegacyCompetency, Organization, OrganizationLegacyCompetency
 from scoring.imports.base import Counts, KindImporter, RowReader
 from scoring.imports.fields import (
@@ -188,11 +189,9 @@ class OrganizationImporter(KindImporter[OrganizationRow]):
             for (organization_id, competency_id), grade in stored.items()
             if competency_id not in wanted[organization_id]
         ]
-        user = self.history_user
         for grade in removed:
             # One by one so the audit history records who removed it; removals are rare.
-            grade._history_user = user  # type: ignore[attr-defined]  # read by simple-history
-            grade.delete()
+            audit_as(grade, actor=self.history_user).delete()
         return {grade.organization_id for grade in [*upserted.new, *upserted.changed, *removed]}
 
     def affected_organization_ids(self) -> set[int]:
