@@ -1,3 +1,4 @@
+from allauth.account.adapter import get_adapter
 from django.http import HttpRequest
 
 from portal.models import Organization
@@ -16,3 +17,8 @@ def organizations(request: HttpRequest) -> dict[str, object]:
 def organization_tabs(request: HttpRequest) -> dict[str, list[OrganizationTab]]:
     """The organization header's tabs: portal's own and those other apps registered."""
     return {"organization_tabs": registered_tabs()}
+
+
+def signup_open(request: HttpRequest) -> dict[str, object]:
+    """Whether this visitor may sign up (pages that offer sign-up ask; evaluated only then)."""
+    return {"signup_open": lambda: get_adapter(request).is_open_for_signup(request)}

@@ -200,3 +200,28 @@ def test_mfa_and_account_pages_use_the_portal_layout(client):
     client.logout()
     response = client.get(reverse("account_login"))
     assert b'class="card auth__card"' in response.content
+
+
+@pytest.mark.django_db
+def test_the_sign_in_page_offers_sign_up_only_when_it_is_open(client, settings):
+    signup_url = reverse("account_signup")
+    closed = client.get(reverse("account_login")).content.decode()
+    assert f'href="{signup_url}"' not in closed
+    assert "Accounts are created by invitation" in closed
+
+    settings.OPEN_SIGNUP = True
+    opened = client.get(reverse("account_login")).content.decode()
+    assert f'href="{signup_url}"' in opened
+
+
+@pytest.mark.django_db
+def test_japanese_uses_one_word_for_sign_in_on_every_sign_in_page(client):
+    """The header says サインイン; allauth's own pages and messages must not say ログイン."""
+    client.cookies["django_language"] = "ja"
+    for name in ("account_login", "account_reset_password", "account_signup"):
+        html = client.get(reverse(name), HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+        assert "ログイン" not in html, name
+        assert "ログアウト" not in html, name
+    login = client.get(reverse("account_login"), HTTP_ACCEPT_LANGUAGE="ja").content.decode()
+    assert "サインイン" in login
+    assert "サインインしたままにする" in login  # "Remember Me", allauth's string
