@@ -17,5 +17,12 @@ class PortalConfig(AppConfig):
             )
         )
         register_organization_tab(
-            OrganizationTab(key="members", label=_("Members"), url_name="org_members", order=90)
+            OrganizationTab(
+                key="members",
+                label=_("Members"),
+                url_name="org_members",
+                order=90,
+                # The invite, role, remove and revoke forms show the members page on errors.
+                current_for=("org_member", "org_invitation"),
+            )
         )

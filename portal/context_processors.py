@@ -14,9 +14,14 @@ def organizations(request: HttpRequest) -> dict[str, object]:
     return {"my_organizations": Organization.objects.for_user(user).only("name", "slug")}
 
 
-def organization_tabs(request: HttpRequest) -> dict[str, list[OrganizationTab]]:
-    """The organization header's tabs: portal's own and those other apps registered."""
-    return {"organization_tabs": registered_tabs()}
+def organization_tabs(request: HttpRequest) -> dict[str, object]:
+    """The organization header's tabs (portal's own and those other apps registered) and which
+    of them the current page belongs to."""
+    match = getattr(request, "resolver_match", None)
+    url_name = match.url_name if match else None
+    tabs: list[OrganizationTab] = registered_tabs()
+    current = next((tab.key for tab in tabs if tab.is_current(url_name)), None)
+    return {"organization_tabs": tabs, "current_organization_tab": current}
 
 
 def signup_open(request: HttpRequest) -> dict[str, object]:

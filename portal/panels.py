@@ -40,6 +40,15 @@ class OrganizationTab:
     label: str  # a lazy translation
     url_name: str
     order: int = 100
+    # URL names of the pages that belong to this tab (the forms it posts to, say): a page whose
+    # URL name starts with one of them shows the tab as current. Default: the tab's own page.
+    current_for: tuple[str, ...] = ()
+
+    def is_current(self, url_name: str | None) -> bool:
+        if not url_name:
+            return False
+        prefixes = self.current_for or (self.url_name,)
+        return url_name == self.url_name or any(url_name.startswith(p) for p in prefixes)
 
 
 @dataclass(frozen=True)

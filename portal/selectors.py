@@ -57,6 +57,16 @@ def member_list(*, organization: Organization) -> QuerySet[Membership]:
     )
 
 
+def member_get(*, organization: Organization, membership_id: int) -> Membership | None:
+    """One membership of the organization, with its user; None when it is not one of theirs."""
+    return (
+        Membership.objects.for_org(organization)
+        .select_related("user")
+        .filter(pk=membership_id)
+        .first()
+    )
+
+
 def invitation_list(*, organization: Organization, open_only: bool = True) -> QuerySet[Invitation]:
     """The organization's invitations, newest first; only open ones unless asked otherwise."""
     invitations = Invitation.objects.for_org(organization).select_related("invited_by")

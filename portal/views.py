@@ -12,12 +12,12 @@ from collections.abc import Callable
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from portal.access import org_admin_required, org_member_required
 from portal.exceptions import ApplicationError
@@ -28,6 +28,7 @@ from portal.selectors import (
     invitation_accepted_by,
     invitation_list,
     legacy_competency_list,
+    member_get,
     member_list,
     organization_list_for_user,
     person_list,
@@ -49,10 +50,13 @@ INVITATION_TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{20,64}")
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """One organization: go there. Several: the switcher. None: say how to get in."""
+    """One organization: go there. Several: the switcher. None: program staff go to the
+    program's pages (the admin); anyone else is told how to get in."""
     organizations = list(organization_list_for_user(user=request.user))
     if len(organizations) == 1:
         return redirect("org_home", slug=organizations[0].slug)
+    if not organizations and request.user.is_staff:
+        return redirect("admin:index")
     return render(request, "portal/home.html", {"organizations": organizations})
 
 
@@ -171,10 +175,22 @@ def member_change_role(
 
 @org_member_required
 @org_admin_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def member_remove(
     request: HttpRequest, membership_id: int, *, membership: Membership
 ) -> HttpResponse:
+    """GET asks the admin to confirm (a removal cannot be undone, only re-invited); POST removes."""
+    if request.method == "GET":
+        target = member_get(organization=membership.organization, membership_id=membership_id)
+        if target is None:
+            raise Http404(_("No such member."))
+        context = {
+            "organization": membership.organization,
+            "membership": membership,
+            "target": target,
+        }
+        return render(request, "portal/member_remove_confirm.html", context)
+
     def remove() -> str:
         membership_remove(
             organization=membership.organization, actor=request.user, membership_id=membership_id

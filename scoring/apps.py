@@ -36,5 +36,11 @@ class ScoringConfig(AppConfig):
             )
         )
         register_organization_tab(
-            OrganizationTab(key="scores", label=_("Scores"), url_name="org_scores", order=20)
+            OrganizationTab(
+                key="scores",
+                label=_("Scores"),
+                url_name="org_scores",
+                order=20,
+                current_for=("org_scores",),
+            )
         )

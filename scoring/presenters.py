@@ -35,6 +35,16 @@ def points_text(value: float, *, threshold: Decimal | None = None) -> str:
     return f"{shown:.1f}"
 
 
+def total_text(value: float, *, qualifying_total: Decimal) -> str:
+    """A designation's total: below the qualifying line it is rounded down to a tenth, so that
+    it and the points still missing (rounded up) add up to the line exactly as shown (66.25 reads
+    66.2 with 3.8 more, not 66.3 with 3.8 = 70.1); at or above the line, half up."""
+    exact = Decimal(str(value))
+    if exact < qualifying_total:
+        return f"{exact.quantize(TENTH, rounding=ROUND_FLOOR):.1f}"
+    return points_text(value)
+
+
 def points_missing_text(value: float) -> str:
     """Points still missing, rounded up to a tenth (a gap must never look smaller); '' for none."""
     if value <= 0:
@@ -182,7 +192,7 @@ def designation_score(
     return DesignationScore(
         designation=designation,
         snapshot=snapshot,
-        total=points_text(snapshot.total, threshold=rule_set.qualifying_total),
+        total=total_text(snapshot.total, qualifying_total=rule_set.qualifying_total),
         max_total=max_points_text(max_total),
         percent=percent_text(snapshot.total, max_total),
         qualifying_total=max_points_text(float(rule_set.qualifying_total)),

@@ -216,3 +216,33 @@ def test_members_page_query_ceiling(client, org, admin_member, django_assert_max
     with django_assert_max_num_queries(8):
         response = client.get(reverse("org_members", args=[org.slug]))
     assert response.content.decode().count('name="role"') == 16 + 1  # rows + invite form
+
+
+@pytest.mark.django_db
+def test_remove_asks_for_confirmation_before_anything_changes(client, org, admin_member, member):
+    target = Membership.objects.for_org(org).get(user=member)
+    client.force_login(admin_member)
+    members_page = client.get(reverse("org_members", args=[org.slug])).content.decode()
+    remove_url = reverse("org_member_remove", args=[org.slug, target.pk])
+    # The members page links to the confirmation; it holds no one-click removal form.
+    assert f'href="{remove_url}"' in members_page
+    assert f'action="{remove_url}"' not in members_page
+
+    before = _state(org)
+    confirm = client.get(remove_url)
+    assert confirm.status_code == 200
+    assert f"Remove {member.email}?" in confirm.content.decode()
+    assert f'action="{remove_url}"' in confirm.content.decode()
+    assert _state(org) == before
+
+    client.post(remove_url)
+    assert not Membership.objects.for_org(org).filter(pk=target.pk).exists()
+
+
+@pytest.mark.django_db
+def test_the_confirmation_of_another_organizations_member_is_404(
+    client, org, other_org, admin_member, other_member
+):
+    theirs = Membership.objects.for_org(other_org).get(user=other_member)
+    client.force_login(admin_member)
+    assert client.get(reverse("org_member_remove", args=[org.slug, theirs.pk])).status_code == 404

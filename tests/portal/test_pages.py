@@ -172,7 +172,9 @@ def test_language_switch_sticks(client, org, member):
 @pytest.mark.django_db
 def test_sign_in_page_in_japanese(client):
     response = client.get(reverse("account_login"), HTTP_ACCEPT_LANGUAGE="ja")
-    assert "ログイン" in response.content.decode()
+    # The portal's word for signing in (the header's too), not allauth's ログイン.
+    assert "サインイン" in response.content.decode()
+    assert "ログイン" not in response.content.decode()
 
 
 @pytest.mark.django_db
@@ -182,3 +184,18 @@ def test_403_page_explains(client, org, member):
     response = client.post(reverse("org_member_remove", args=[org.slug, target.pk]))
     assert response.status_code == 403
     assert "Only an admin of the partner organization can do this" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_staff_in_no_organization_land_on_the_program_pages(client, staff):
+    client.force_login(staff)
+    response = client.get(reverse("home"))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:index")
+
+
+@pytest.mark.django_db
+def test_staff_who_are_members_still_land_on_their_organization(client, org, staff):
+    MembershipFactory(organization=org, user=staff)
+    client.force_login(staff)
+    assert client.get(reverse("home"))["Location"] == reverse("org_home", args=[org.slug])

@@ -56,3 +56,33 @@ def test_the_header_shows_every_registered_tab(admin_client, org):
     for url_name in ("org_home", "org_scores", "org_members"):
         assert f'href="{reverse(url_name, args=[org.slug])}"' in html
     assert 'aria-current="page"' in html
+
+
+def test_the_members_tab_stays_current_when_the_invite_form_comes_back_with_an_error(
+    admin_client, org
+):
+    response = admin_client.post(
+        reverse("org_member_invite", args=[org.slug]), {"email": "not-an-address", "role": "x"}
+    )
+    assert response.status_code == 400
+    html = response.content.decode()
+    members_url = reverse("org_members", args=[org.slug])
+    assert f'<a href="{members_url}" aria-current="page">' in html
+    assert html.count('aria-current="page"') == 1
+
+
+@pytest.mark.parametrize(
+    ("url_name", "current"),
+    [
+        ("org_home", "home"),
+        ("org_members", "members"),
+        ("org_member_invite", "members"),
+        ("org_invitation_revoke", "members"),
+        ("org_scores", "scores"),
+        ("org_scores_recompute", "scores"),
+        ("home", None),
+    ],
+)
+def test_each_page_belongs_to_one_tab(url_name, current):
+    tabs = panels.organization_tabs()
+    assert [tab.key for tab in tabs if tab.is_current(url_name)] == ([current] if current else [])

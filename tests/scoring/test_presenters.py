@@ -275,7 +275,7 @@ def test_the_board_has_a_card_per_designation_in_its_order():
 
     assert [card.designation.code for card in cards] == ["data_ai", "security"]
     assert cards[0].snapshot is None
-    assert cards[1].total == "66.3"
+    assert cards[1].total == "66.2"
     assert cards[1].metrics[1].gap == "2 more individuals holding MS-500"
 
 
@@ -283,3 +283,21 @@ def test_no_date_no_cards_and_the_summary_follows_the_snapshots():
     empty = ScoreBoard(as_of=None, designations=[SECURITY], snapshots={}, certification_groups={})
     assert score_cards(empty) == []
     assert [row.total for row in score_summary([snapshot(69.96, METRICS)])] == ["69.9"]
+
+
+@pytest.mark.parametrize(
+    ("total", "shown", "missing"),
+    [
+        (66.25, "66.2", "3.8"),
+        (66.2, "66.2", "3.8"),
+        (69.96, "69.9", "0.1"),
+        (0.04, "0.0", "70.0"),
+        (70.0, "70.0", ""),
+        (86.85, "86.9", ""),  # qualified: half up
+    ],
+)
+def test_a_cards_total_and_points_to_qualify_add_up_to_the_line(total, shown, missing):
+    card = designation_score(SECURITY, snapshot(total, METRICS), {})
+    assert (card.total, card.points_to_qualify) == (shown, missing)
+    if missing:
+        assert Decimal(card.total) + Decimal(card.points_to_qualify) == Decimal("70.0")
