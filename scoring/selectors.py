@@ -288,3 +288,49 @@ def score_export_rows(*, organization_ids: list[int], as_of: date) -> list[dict[
             }
         )
     return rows
+
+
+# --- reads for the benefits app (self-contained: benefits reads scoring only through these) ---
+# The models are imported here rather than at the top so this block stays one mergeable unit.
+from scoring.models import ProgramDate, Specialization  # noqa: E402
+
+
+def designation_catalog_list() -> list[Designation]:
+    """Every designation, in display order (global reference data)."""
+    return list(Designation.objects.order_by("position", "code"))
+
+
+def specialization_catalog_list() -> list[Specialization]:
+    """Every specialization with its parent designation, in display order."""
+    return list(
+        Specialization.objects.select_related("designation").order_by(
+            "designation__position", "name"
+        )
+    )
+
+
+def program_date_get(*, code: str) -> date | None:
+    """A key date of the program timeline (e.g. `general-availability`), or None."""
+    return ProgramDate.objects.filter(code=code).values_list("date", flat=True).first()
+
+
+def snapshot_qualified_days(
+    *, organization: Organization, start: date, end: date
+) -> dict[int, set[date]]:
+    """Designation id → the days in [start, end] its snapshot says qualified, from the stored
+    daily flags (no recompute); when several rule-set versions scored a day, the latest wins."""
+    rows = (
+        ScoreSnapshot.objects.for_org(organization)
+        .filter(as_of__gte=start, as_of__lte=end)
+        .order_by("designation_id", "as_of", "-rule_set__version")
+        .values_list("designation_id", "as_of", "qualified")
+    )
+    days: dict[int, set[date]] = {}
+    seen: set[tuple[int, date]] = set()
+    for designation_id, as_of, qualified in rows:
+        if (designation_id, as_of) in seen:
+            continue
+        seen.add((designation_id, as_of))
+        if qualified:
+            days.setdefault(designation_id, set()).add(as_of)
+    return days
