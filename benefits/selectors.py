@@ -569,7 +569,7 @@ def specialization_award_refusal(
     parent = holdings.holding(specialization.designation.code)
     if not parent.held:
         return _(
-            "%(specialization)s needs the %(designation)s designation first: it is not held on "
+            "%(specialization)s needs the designation %(designation)s first: it is not held on "
             "%(date)s."
         ) % {
             "specialization": specialization.display_name,

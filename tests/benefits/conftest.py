@@ -52,3 +52,18 @@ def security_enrolled(org, admin_member):
     )
     org.refresh_from_db()
     return term
+
+
+@pytest.fixture
+def benefits_catalog(shipped_catalog):
+    """The benefit catalog of migration benefits/0002 for transactional tests (their flush
+    empties it, as the scoring catalog of `shipped_catalog`)."""
+    import importlib
+
+    from django.apps import apps
+
+    from benefits.models import BenefitProduct
+
+    if not BenefitProduct.objects.exists():
+        catalog = importlib.import_module("benefits.migrations.0002_benefit_catalog")
+        catalog.load_catalog(apps, None)
