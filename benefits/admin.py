@@ -93,6 +93,7 @@ class BenefitPackageAdmin(SimpleHistoryAdmin):
     list_filter = ["grantor", "quantities_published", "designation"]
     search_fields = ["code", "name", "name_ja", "catalog_note"]
     inlines = [PackageItemInline]
+    list_select_related = ["designation", "specialization"]
     actions = ["copy_as_new_version"]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
@@ -119,6 +120,7 @@ class BenefitPackageAdmin(SimpleHistoryAdmin):
 @admin.register(PackageItem)
 class PackageItemAdmin(SimpleHistoryAdmin):
     list_display = ["package", "product", "quantity", "detail"]
+    list_select_related = ["package", "product"]
     list_filter = ["package__grantor"]
     search_fields = ["package__code", "product__code"]
 
@@ -150,6 +152,7 @@ class SpecializationAreaAdmin(SimpleHistoryAdmin):
 @admin.register(SpecializationAvailability)
 class SpecializationAvailabilityAdmin(SimpleHistoryAdmin):
     list_display = ["specialization", "available_from", "available_until", "source"]
+    list_select_related = ["specialization"]
     list_filter = ["specialization__designation"]
 
 
@@ -195,7 +198,7 @@ class SpecializationAwardForm(forms.ModelForm):
         fields = ["organization", "specialization", "awarded_on", "ends_on", "evidence_note"]
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if self.instance.pk is None and all(
             data.get(key) for key in ("organization", "specialization", "awarded_on")
         ):

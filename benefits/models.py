@@ -14,6 +14,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -151,6 +152,13 @@ class BenefitPackage(LocalizedNameMixin):
 
     def __str__(self) -> str:
         return f"{self.display_name} ({self.effective_from})"
+
+    @property
+    def display_note(self) -> str:
+        language = (get_language() or "en").split("-")[0]
+        return (
+            self.catalog_note_ja if language == "ja" and self.catalog_note_ja else self.catalog_note
+        )
 
 
 class PackageItem(models.Model):

@@ -14,6 +14,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from django.db.models import OuterRef, Subquery
+
 from benefits.models import (
     AnnualFee,
     BenefitActivation,
@@ -72,20 +74,26 @@ def general_availability() -> date:
     return program_date_get(code=GA_CODE) or date(2022, 10, 3)
 
 
-def window_rule_in_force(*, on: date) -> QualificationWindowRule:
+def window_rules() -> list[QualificationWindowRule]:
+    """Every qualification-window rule, newest first (a handful of rows: read once per page)."""
+    return list(QualificationWindowRule.objects.order_by("-effective_from"))
+
+
+def window_rule_in_force(
+    *, on: date, rules: list[QualificationWindowRule] | None = None
+) -> QualificationWindowRule:
     """The qualification-window rule in force on a date (the earliest one before the first)."""
-    rule = QualificationWindowRule.objects.filter(effective_from__lte=on).first()
-    return (
-        rule
-        or QualificationWindowRule.objects.order_by("effective_from").first()
-        or (
-            QualificationWindowRule(
-                effective_from=on,
-                kind=QualificationWindowRule.Kind.ROLLING_MONTHS,
-                previous_months=5,
-                renewal_window_days=30,
-            )
-        )
+    rules = window_rules() if rules is None else rules
+    for rule in rules:
+        if rule.effective_from <= on:
+            return rule
+    if rules:
+        return rules[-1]
+    return QualificationWindowRule(
+        effective_from=on,
+        kind=QualificationWindowRule.Kind.ROLLING_MONTHS,
+        previous_months=5,
+        renewal_window_days=30,
     )
 
 
@@ -202,7 +210,8 @@ def holdings_on(*, organization: Organization, on: date) -> Holdings:
     """Every designation's status for the organization on `on`, the specializations held and
     the shared anniversary: what the organization holds on that date."""
     ga = general_availability()
-    rule_now = window_rule_in_force(on=on)
+    rules = window_rules()
+    rule_now = window_rule_in_force(on=on, rules=rules)
     terms = designation_terms(organization=organization)
     by_designation: dict[int, list[DesignationTerm]] = defaultdict(list)
     for term in terms:
@@ -223,11 +232,11 @@ def holdings_on(*, organization: Organization, on: date) -> Holdings:
             ended = [t for t in own if t.ends_on < on]
             last = ended[-1] if ended else None
             if last is not None:
-                grace = window_rule_in_force(on=last.ends_on).renewal_window_days
+                grace = window_rule_in_force(on=last.ends_on, rules=rules).renewal_window_days
                 if on <= last.ends_on + timedelta(days=grace):
                     status, current = DesignationStatus.RENEWAL_DUE, last
         if current is not None:
-            rule = window_rule_in_force(on=current.ends_on)
+            rule = window_rule_in_force(on=current.ends_on, rules=rules)
             window = qualification_window(on=on, rule=rule, ga=ga, anniversary=current.ends_on)
         else:
             window = qualification_window(on=on, rule=rule_now, ga=ga)
@@ -363,6 +372,10 @@ class Entitlements:
     @property
     def microsoft_cloud(self) -> bool:
         return self.holdings.microsoft_cloud
+
+    @property
+    def option_label(self) -> str:
+        return str(RenewalOption(self.option).label) if self.option else ""
 
     def grant(self, product_code: str) -> Grant | None:
         return next((g for g in self.grants if g.product.code == product_code), None)
@@ -527,6 +540,76 @@ def entitlements_on(
     )
 
 
+def designation_additions(
+    *, entitlements: Entitlements, catalog: list[BenefitPackage], designation: Designation
+) -> list[Grant]:
+    """What enrolling a designation today would add to the current grants, after stacking
+    (an increase per product; a product newly included without a quantity has None)."""
+    package = package_in_force(
+        catalog,
+        on=entitlements.holdings.on,
+        designation_id=designation.pk,
+        grantor=Grantor.DESIGNATION,
+    )
+    if package is None:
+        return []
+    if entitlements.option not in (None, RenewalOption.SOLUTIONS_PARTNER):
+        current: dict[int, Grant] = {}
+        base_items: list[tuple[BenefitPackage, PackageItem]] = []
+    else:
+        current = {g.product.pk: g for g in entitlements.grants}
+        base_items = [(p, item) for p in entitlements.packages for item in p.items.all()]
+    combined = {
+        g.product.pk: g
+        for g in stack_grants(base_items + [(package, item) for item in package.items.all()])
+    }
+    additions = []
+    for product_id, grant in combined.items():
+        before = current.get(product_id)
+        if before is None:
+            additions.append(grant)
+        elif grant.quantity is not None and (before.quantity or 0) < grant.quantity:
+            increase = grant.quantity - (before.quantity or 0)
+            additions.append(
+                Grant(
+                    product=grant.product,
+                    quantity=increase,
+                    details=grant.details,
+                    sources=(package.display_name,),
+                )
+            )
+    return additions
+
+
+@dataclass(frozen=True)
+class PanelSummary:
+    held: tuple[DesignationTerm, ...]
+    anniversary: date | None
+
+
+def benefits_panel_summary(*, organization: Organization, on: date) -> PanelSummary:
+    """The designations held today and the anniversary, in one query (organization home)."""
+    grace = Subquery(
+        QualificationWindowRule.objects.filter(effective_from__lte=OuterRef("ends_on"))
+        .order_by("-effective_from")
+        .values("renewal_window_days")[:1]
+    )
+    terms = (
+        DesignationTerm.objects.for_org(organization)
+        .filter(starts_on__lte=on, ends_on__gte=on - timedelta(days=366))
+        .annotate(grace=grace)
+        .select_related("designation")
+        .order_by("designation__position", "-starts_on")
+    )
+    held: dict[int, DesignationTerm] = {}
+    for term in terms:
+        days = getattr(term, "grace", None) or 0
+        if on <= term.ends_on + timedelta(days=days) and term.designation_id not in held:
+            held[term.designation_id] = term
+    anniversary = max((t.ends_on for t in held.values()), default=organization.renewal_date)
+    return PanelSummary(held=tuple(held.values()), anniversary=anniversary)
+
+
 # --- specializations -------------------------------------------------------------------------
 
 
@@ -617,10 +700,11 @@ def renewal_window_on(*, organization: Organization, on: date) -> RenewalWindow 
     )
     if organization.renewal_date:
         candidates.add(organization.renewal_date)
+    rules = window_rules()
     for anniversary in sorted(candidates, reverse=True):
         if anniversary >= on:
             continue
-        days = window_rule_in_force(on=anniversary).renewal_window_days
+        days = window_rule_in_force(on=anniversary, rules=rules).renewal_window_days
         window = RenewalWindow(
             anniversary=anniversary,
             opens_on=anniversary + timedelta(days=1),

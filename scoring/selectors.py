@@ -334,3 +334,8 @@ def snapshot_qualified_days(
         if qualified:
             days.setdefault(designation_id, set()).add(as_of)
     return days
+
+
+def program_date_list() -> list[ProgramDate]:
+    """The program timeline's key dates, in date order."""
+    return list(ProgramDate.objects.order_by("date"))
