@@ -11,6 +11,7 @@ urlpatterns = [
     path("benefits/use/assign/", views.assign, name="org_benefits_assign"),
     path("benefits/use/unassign/", views.unassign, name="org_benefits_unassign"),
     path("benefits/use/activate/", views.activate, name="org_benefits_activate"),
+    path("benefits/badges/", views.badges, name="org_benefits_badges"),
     path("benefits/renewal/", views.renewal, name="org_benefits_renewal"),
     path("benefits/renewal/choose/", views.renewal_choose, name="org_benefits_renewal_choose"),
 ]

@@ -9,12 +9,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from benefits import badges as badge_files
 from benefits import presenters, selectors, services
 from benefits.models import DesignationStatus
 from portal.access import org_admin_required, org_member_required
@@ -216,6 +217,33 @@ def activate(request: HttpRequest, *, membership: Membership) -> HttpResponse:
         ),
         _("Activation recorded."),
     )
+
+
+@org_member_required
+def badges(request: HttpRequest, *, membership: Membership) -> HttpResponse:
+    """The badges held, with the organization's name; `?badge=<code>&format=svg|png` downloads
+    one (404 for anything not held)."""
+    organization = membership.organization
+    holdings = selectors.holdings_on(organization=organization, on=timezone.localdate())
+    held = badge_files.badges_held(holdings)
+    wanted = request.GET.get("badge")
+    if wanted is None:
+        context = {"organization": organization, "membership": membership, "badges": held}
+        return render(request, "benefits/badges.html", context)
+    badge = next((b for b in held if b.key == wanted), None)
+    if badge is None:
+        raise Http404(_("Your organization does not hold this badge."))
+    if request.GET.get("format") == "png":
+        response = HttpResponse(badge_files.badge_png(badge), content_type="image/png")
+        extension = "png"
+    else:
+        response = HttpResponse(badge_files.badge_svg(badge), content_type="image/svg+xml")
+        extension = "svg"
+    if request.GET.get("download"):
+        response["Content-Disposition"] = (
+            f'attachment; filename="{badge.filename_stem}.{extension}"'
+        )
+    return response
 
 
 @org_member_required
