@@ -30,6 +30,8 @@ from benefits.models import (
     BenefitProduct,
     DesignationStatusChange,
     DesignationTerm,
+    Notification,
+    NotificationPreference,
     PackageItem,
     QualificationWindowRule,
     RenewalChoice,
@@ -305,3 +307,30 @@ class BenefitActivationAdmin(SimpleHistoryAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[BenefitActivation]:
         # Staff support every organization: a deliberate cross-tenant read.
         return BenefitActivation.objects.unscoped().select_related("organization", "product")
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = ["organization", "user", "kind", "event_key", "created_at", "emailed_at"]
+    list_filter = ["kind"]
+    search_fields = ["organization__name", "user__email", "event_key"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Notification]:
+        # Staff support every organization: a deliberate cross-tenant read.
+        return Notification.objects.unscoped().select_related("organization", "user")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(NotificationPreference)
+class NotificationPreferenceAdmin(SimpleHistoryAdmin):
+    list_display = ["organization", "user", "kind", "email"]
+    list_filter = ["kind", "email"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[NotificationPreference]:
+        # Staff support every organization: a deliberate cross-tenant read.
+        return NotificationPreference.objects.unscoped().select_related("organization", "user")

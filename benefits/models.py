@@ -552,3 +552,61 @@ class BenefitActivation(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.organization_id} {self.product_id} @ {self.tenant}"
+
+
+# --- notifications ---------------------------------------------------------------------------
+
+
+class NotificationKind(models.TextChoices):
+    QUALIFIED = "qualified", _("Designation qualified")
+    ENROLLED = "enrolled", _("Designation enrolled")
+    RENEWAL_DUE = "renewal_due", _("Renewal due")
+    LAPSED = "lapsed", _("Designation lapsed")
+    CERTIFICATION_EXPIRING = "certification_expiring", _("Certification expiring within 90 days")
+    RENEWAL_WINDOW_OPEN = "renewal_window_open", _("Renewal window open")
+    RENEWAL_CHOICE_DUE = "renewal_choice_due", _("Renewal choice due within 14 days")
+
+
+class Notification(TenantModel):
+    """One event told to one user, once: the event key is unique per organization and user,
+    so however many times the nightly job runs, an event is never told twice."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(_("kind"), max_length=30, choices=NotificationKind.choices)
+    event_key = models.CharField(_("event"), max_length=200)
+    params = models.JSONField(_("details"), default=dict)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    emailed_at = models.DateTimeField(_("e-mailed"), null=True, blank=True)
+    read_at = models.DateTimeField(_("read"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "user", "event_key"], name="uniq_notification_event"
+            )
+        ]
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+
+    def __str__(self) -> str:
+        return f"{self.organization_id} {self.user_id} {self.event_key}"
+
+
+class NotificationPreference(TenantModel):
+    """A user's choice to receive a kind of notification by e-mail (default: yes)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(_("kind"), max_length=30, choices=NotificationKind.choices)
+    email = models.BooleanField(_("by e-mail"), default=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "user", "kind"], name="uniq_notification_preference"
+            )
+        ]
+        verbose_name = _("notification preference")
+        verbose_name_plural = _("notification preferences")

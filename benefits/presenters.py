@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from benefits.models import AnnualFee, BenefitProduct, DesignationStatus
 from benefits.selectors import Grant
@@ -98,3 +99,31 @@ def fee_text(fee: AnnualFee | None) -> str:
 
 def status_badge(status: str) -> str:
     return STATUS_BADGES.get(DesignationStatus(status), "")
+
+
+def notification_text(kind: str, params: dict[str, Any]) -> str:
+    """One line telling the event, in the active language."""
+    from benefits.models import NotificationKind as Kind
+
+    japanese = (get_language() or "en").split("-")[0] == "ja"
+    name = params.get("designation_name_ja") if japanese else None
+    values = {**params, "designation": name or params.get("designation_name", "")}
+    texts = {
+        Kind.QUALIFIED: _("%(designation)s qualifies (%(on)s): an admin can enrol it."),
+        Kind.ENROLLED: _("%(designation)s is enrolled (%(on)s)."),
+        Kind.RENEWAL_DUE: _("%(designation)s: renewal due (%(on)s)."),
+        Kind.LAPSED: _("%(designation)s lapsed (%(on)s)."),
+        Kind.CERTIFICATION_EXPIRING: _(
+            "%(certification)s of %(person)s expires on %(expires_on)s."
+        ),
+        Kind.RENEWAL_WINDOW_OPEN: _(
+            "Your renewal window is open after the anniversary %(anniversary)s, until "
+            "%(closes_on)s."
+        ),
+        Kind.RENEWAL_CHOICE_DUE: _("Choose your renewal option by %(closes_on)s."),
+    }
+    template = texts.get(Kind(kind)) if kind in Kind.values else None
+    try:
+        return template % values if template else kind
+    except (KeyError, TypeError, ValueError):
+        return str(template)

@@ -26,6 +26,9 @@ from benefits.models import (
     DesignationStatusChange,
     DesignationTerm,
     Grantor,
+    Notification,
+    NotificationKind,
+    NotificationPreference,
     PackageItem,
     QualificationWindowRule,
     RenewalChoice,
@@ -34,7 +37,14 @@ from benefits.models import (
     SpecializationAvailability,
     SpecializationAward,
 )
-from portal.models import Organization, OrganizationLegacyCompetency, Person
+from portal.models import (
+    HeldCertification,
+    Membership,
+    Organization,
+    OrganizationLegacyCompetency,
+    Person,
+    User,
+)
 from scoring.selectors import (
     designation_catalog_list,
     program_date_get,
@@ -928,3 +938,67 @@ def benefit_use(*, entitlements: Entitlements) -> list[ProductUse]:
 
 def active_people(*, organization: Organization) -> list[Person]:
     return list(Person.objects.for_org(organization).filter(active=True).order_by("name"))
+
+
+# --- notifications ---------------------------------------------------------------------------
+
+
+def notification_status_changes(
+    *, organization: Organization, start: date, end: date
+) -> list[DesignationStatusChange]:
+    return list(
+        DesignationStatusChange.objects.for_org(organization)
+        .select_related("designation")
+        .filter(changed_on__gte=start, changed_on__lte=end)
+        .order_by("changed_on", "pk")
+    )
+
+
+def certifications_expiring(
+    *, organization: Organization, start: date, end: date
+) -> list[HeldCertification]:
+    """Certifications of active people that expire between the two dates."""
+    return list(
+        HeldCertification.objects.for_org(organization)
+        .select_related("person", "certification")
+        .filter(expires_on__gte=start, expires_on__lte=end, person__active=True)
+        .order_by("expires_on", "pk")
+    )
+
+
+def notification_recipients(*, organization: Organization) -> list[User]:
+    """The organization's admins."""
+    return [
+        membership.user
+        for membership in Membership.objects.for_org(organization)
+        .select_related("user")
+        .filter(role=Membership.Role.ADMIN, user__is_active=True)
+        .order_by("pk")
+    ]
+
+
+def email_wanted(*, organization: Organization, user: User, kind: str) -> bool:
+    preference = (
+        NotificationPreference.objects.for_org(organization).filter(user=user, kind=kind).first()
+    )
+    return preference is None or preference.email
+
+
+def notification_list(
+    *, organization: Organization, user: User, limit: int = 50
+) -> list[Notification]:
+    return list(
+        Notification.objects.for_org(organization)
+        .filter(user=user)
+        .order_by("-created_at", "-pk")[:limit]
+    )
+
+
+def email_kinds_wanted(*, organization: Organization, user: User) -> set[str]:
+    """The kinds this user receives by e-mail (every kind unless turned off)."""
+    off = set(
+        NotificationPreference.objects.for_org(organization)
+        .filter(user=user, email=False)
+        .values_list("kind", flat=True)
+    )
+    return {kind for kind in NotificationKind.values if kind not in off}

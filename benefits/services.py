@@ -12,9 +12,12 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied
+from django.core.mail import send_mail
 from django.db import transaction
-from django.utils import timezone
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from benefits.models import (
@@ -25,18 +28,26 @@ from benefits.models import (
     DesignationStatus,
     DesignationStatusChange,
     DesignationTerm,
+    Notification,
+    NotificationKind,
+    NotificationPreference,
     RenewalChoice,
     RenewalOption,
     SpecializationAward,
 )
+from benefits.presenters import notification_text
 from benefits.selectors import (
     add_years,
     annual_fee_in_force,
     assignable_count,
+    certifications_expiring,
+    email_wanted,
     entitlements_on,
     holdings_on,
     last_recorded_statuses,
     legacy_competencies_held,
+    notification_recipients,
+    notification_status_changes,
     renewal_offers,
     renewal_window_on,
     specialization_award_refusal,
@@ -501,3 +512,173 @@ def renewal_choose(
         audit_as(organization, actor=actor, reason="anniversary moved by the renewal choice")
         organization.save(update_fields=["renewal_date"])
     return choice
+
+
+# --- notifications --------------------------------------------------------------------------
+
+NOTIFIED_STATUSES = {
+    DesignationStatus.QUALIFIED: NotificationKind.QUALIFIED,
+    DesignationStatus.ENROLLED: NotificationKind.ENROLLED,
+    DesignationStatus.RENEWAL_DUE: NotificationKind.RENEWAL_DUE,
+    DesignationStatus.LAPSED: NotificationKind.LAPSED,
+}
+STATUS_LOOKBACK_DAYS = 7  # status changes of the last week are still news (a missed night)
+CERTIFICATION_NOTICE_DAYS = 90
+CHOICE_DUE_DAYS = 14
+
+
+def _events(*, organization: Organization, on: date) -> list[tuple[str, str, dict[str, Any]]]:
+    """(kind, event key, params) of everything worth telling the organization's admins."""
+    events: list[tuple[str, str, dict[str, Any]]] = []
+    for change in notification_status_changes(
+        organization=organization, start=on - timedelta(days=STATUS_LOOKBACK_DAYS), end=on
+    ):
+        kind = NOTIFIED_STATUSES.get(DesignationStatus(change.status))
+        if kind is not None:
+            params = {
+                "designation": change.designation.code,
+                "designation_name": change.designation.name,
+                "designation_name_ja": change.designation.name_ja,
+                "on": change.changed_on.isoformat(),
+            }
+            events.append((kind, f"status:{change.pk}", params))
+    for held in certifications_expiring(
+        organization=organization, start=on, end=on + timedelta(days=CERTIFICATION_NOTICE_DAYS)
+    ):
+        assert held.expires_on is not None
+        params = {
+            "person": held.person.name,
+            "certification": held.certification.code,
+            "expires_on": held.expires_on.isoformat(),
+        }
+        events.append(
+            (
+                NotificationKind.CERTIFICATION_EXPIRING,
+                f"certification-expiring:{held.pk}:{held.expires_on.isoformat()}",
+                params,
+            )
+        )
+    window = renewal_window_on(organization=organization, on=on)
+    if window is not None:
+        params = {
+            "anniversary": window.anniversary.isoformat(),
+            "closes_on": window.closes_on.isoformat(),
+        }
+        events.append(
+            (
+                NotificationKind.RENEWAL_WINDOW_OPEN,
+                f"renewal-window:{window.anniversary.isoformat()}",
+                params,
+            )
+        )
+        chosen = RenewalChoice.objects.for_org(organization).filter(anniversary=window.anniversary)
+        if (window.closes_on - on).days <= CHOICE_DUE_DAYS and not chosen.exists():
+            events.append(
+                (
+                    NotificationKind.RENEWAL_CHOICE_DUE,
+                    f"renewal-choice-due:{window.anniversary.isoformat()}",
+                    params,
+                )
+            )
+    return events
+
+
+@transaction.atomic
+def notifications_run(*, organization: Organization, on: date) -> list[Notification]:
+    """The nightly pass for one organization: record status changes, then tell each admin every
+    new event once (the event key is unique), e-mailing those who did not opt out."""
+    designation_statuses_record(organization=organization, on=on)
+    recipients = notification_recipients(organization=organization)
+    created: list[Notification] = []
+    for kind, key, params in _events(organization=organization, on=on):
+        for user in recipients:
+            notification, is_new = Notification.objects.get_or_create(
+                organization=organization,
+                user=user,
+                event_key=key,
+                defaults={"kind": kind, "params": params},
+            )
+            if is_new:
+                created.append(notification)
+    if created:
+        ids = [n.pk for n in created]
+        from benefits.tasks import notifications_email_task
+
+        transaction.on_commit(lambda: notifications_email_task.delay(ids))
+    return created
+
+
+def notifications_email(*, notification_ids: list[int]) -> int:
+    """E-mail the notifications not e-mailed yet whose user wants that kind by e-mail; returns
+    how many were sent (a retried task sends nothing twice)."""
+    sent = 0
+    # By id, after commit, outside any request: a deliberate cross-tenant read of these rows.
+    pending = (
+        Notification.objects.unscoped()
+        .select_related("organization", "user")
+        .filter(pk__in=notification_ids, emailed_at__isnull=True)
+    )
+    for notification in pending:
+        with transaction.atomic():
+            locked = (
+                Notification.objects.unscoped()
+                .select_for_update()
+                .filter(pk=notification.pk, emailed_at__isnull=True)
+                .first()
+            )
+            if locked is None:
+                continue
+            if not email_wanted(
+                organization=notification.organization,
+                user=notification.user,
+                kind=notification.kind,
+            ):
+                continue
+            language = "ja" if notification.organization.country == "JP" else "en"
+            with translation.override(language):
+                context = {
+                    "notification": notification,
+                    "organization": notification.organization,
+                    "text": notification_text(notification.kind, notification.params),
+                }
+                subject = render_to_string("benefits/email/notification_subject.txt", context)
+                body = render_to_string("benefits/email/notification_message.txt", context)
+            send_mail(
+                settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + " ".join(subject.split()),
+                body,
+                settings.DEFAULT_FROM_EMAIL,
+                [notification.user.email],
+            )
+            locked.emailed_at = timezone.now()
+            locked.save(update_fields=["emailed_at"])
+            sent += 1
+    return sent
+
+
+@transaction.atomic
+def notification_preferences_set(
+    *, organization: Organization, user: User, email_kinds: set[str]
+) -> None:
+    """A user chooses which kinds of notification reach them by e-mail (the others only in the
+    portal)."""
+    if membership_get(organization=organization, user=user) is None:
+        raise PermissionDenied(_("Only members of the partner organization can do this."))
+    for kind in NotificationKind.values:
+        preference, _created = NotificationPreference.objects.get_or_create(
+            organization=organization, user=user, kind=kind
+        )
+        wanted = kind in email_kinds
+        if preference.email != wanted:
+            preference.email = wanted
+            audit_as(preference, actor=user, reason="e-mail preference changed")
+            preference.save(update_fields=["email"])
+
+
+@transaction.atomic
+def notifications_mark_read(*, organization: Organization, user: User) -> int:
+    """The user has seen their notifications of this organization."""
+    return (
+        Notification.objects.for_org(organization)
+        .filter(user=user, read_at__isnull=True)
+        .update(read_at=timezone.now())
+    )

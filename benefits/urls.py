@@ -12,6 +12,12 @@ urlpatterns = [
     path("benefits/use/unassign/", views.unassign, name="org_benefits_unassign"),
     path("benefits/use/activate/", views.activate, name="org_benefits_activate"),
     path("benefits/badges/", views.badges, name="org_benefits_badges"),
+    path("benefits/notifications/", views.notifications, name="org_benefits_notifications"),
+    path(
+        "benefits/notifications/preferences/",
+        views.notification_preferences,
+        name="org_benefits_notification_preferences",
+    ),
     path("benefits/renewal/", views.renewal, name="org_benefits_renewal"),
     path("benefits/renewal/choose/", views.renewal_choose, name="org_benefits_renewal_choose"),
 ]

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from benefits import badges as badge_files
 from benefits import presenters, selectors, services
-from benefits.models import DesignationStatus
+from benefits.models import DesignationStatus, NotificationKind
 from portal.access import org_admin_required, org_member_required
 from portal.exceptions import ApplicationError
 from portal.models import Membership, User
@@ -301,3 +301,42 @@ def renewal_choose(request: HttpRequest, *, membership: Membership) -> HttpRespo
             _("Renewal option recorded: %(option)s.") % {"option": choice.get_option_display()},
         )
     return redirect("org_benefits_renewal", slug=organization.slug)
+
+
+@org_member_required
+def notifications(request: HttpRequest, *, membership: Membership) -> HttpResponse:
+    """The user's notifications for this organization and their e-mail choices per kind."""
+    organization = membership.organization
+    user = _actor(request)
+    items = selectors.notification_list(organization=organization, user=user)
+    wanted = selectors.email_kinds_wanted(organization=organization, user=user)
+    context = {
+        "organization": organization,
+        "membership": membership,
+        "items": [
+            {"notification": n, "text": presenters.notification_text(n.kind, n.params)}
+            for n in items
+        ],
+        "kinds": [
+            {"value": value, "label": label, "email": value in wanted}
+            for value, label in NotificationKind.choices
+        ],
+    }
+    return render(request, "benefits/notifications.html", context)
+
+
+@org_member_required
+@require_POST
+def notification_preferences(request: HttpRequest, *, membership: Membership) -> HttpResponse:
+    """Any member: choose the kinds that come by e-mail; marking read is the other action."""
+    organization = membership.organization
+    if request.POST.get("action") == "read":
+        services.notifications_mark_read(organization=organization, user=_actor(request))
+    else:
+        services.notification_preferences_set(
+            organization=organization,
+            user=_actor(request),
+            email_kinds=set(request.POST.getlist("email")),
+        )
+        messages.success(request, _("Your e-mail choices are saved."))
+    return redirect("org_benefits_notifications", slug=organization.slug)
