@@ -759,13 +759,29 @@ class RenewalOffer:
 def renewable_designations(
     *, organization: Organization, window: RenewalWindow, on: date
 ) -> list[Designation]:
-    """Designations held at the anniversary that qualified in their renewal window."""
-    holdings = holdings_on(organization=organization, on=min(on, window.closes_on))
-    return [
-        h.designation
-        for h in holdings.designations
-        if h.term is not None and h.term.ends_on == window.anniversary and h.qualified_in_window
-    ]
+    """Designations whose term ends on the anniversary and that qualified in their renewal
+    window (as far as it has run on `on`) — whatever has been chosen since."""
+    ending = {
+        t.designation_id: t.designation
+        for t in designation_terms(organization=organization)
+        if t.ends_on == window.anniversary
+    }
+    if not ending:
+        return []
+    rule = window_rule_in_force(on=window.anniversary)
+    start, end = qualification_window(
+        on=min(on, window.closes_on),
+        rule=rule,
+        ga=general_availability(),
+        anniversary=window.anniversary,
+    )
+    days = (
+        snapshot_qualified_days(organization=organization, start=start, end=end)
+        if start <= end
+        else {}
+    )
+    renewable = [d for pk, d in ending.items() if days.get(pk)]
+    return sorted(renewable, key=lambda d: (d.position, d.code))
 
 
 def renewal_offers(

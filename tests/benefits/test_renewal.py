@@ -139,3 +139,25 @@ def test_action_pack_and_legacy_retired_in_2025(org, admin_member, security_enro
     assert not by_option[RenewalOption.ACTION_PACK].available
     assert not by_option[RenewalOption.LEGACY].available
     assert by_option[RenewalOption.SOLUTIONS_PARTNER].fee.amount == 4730
+
+
+def test_after_choosing_the_offers_still_show_what_renews(enrolled_2023, admin_member):
+    org = enrolled_2023
+    snapshot(org, "security", date(2024, 1, 10))
+    renewal_choose(
+        organization=org,
+        option=RenewalOption.SOLUTIONS_PARTNER,
+        actor=admin_member,
+        on=date(2024, 3, 20),
+    )
+    partner = offers(org, date(2024, 3, 21))[RenewalOption.SOLUTIONS_PARTNER]
+    assert partner.available and [d.code for d in partner.renews] == ["security"]
+    assert {g.product.code for g in partner.grants} >= {"azure-production-credits"}
+    # Choosing Solutions Partner benefits again (an edit) keeps the one renewal term
+    renewal_choose(
+        organization=org,
+        option=RenewalOption.SOLUTIONS_PARTNER,
+        actor=admin_member,
+        on=date(2024, 3, 22),
+    )
+    assert DesignationTerm.objects.for_org(org).filter(kind="renewal").count() == 1
