@@ -4,6 +4,15 @@ admin role (or, for awards, without being staff) raises `PermissionDenied`.
 
 Every service that changes what an organization holds locks the organization's row first, so
 two admins enrolling, renewing or awarding at once are serialized.
+
+Decisions where the published rules are silent (program.md, published-rules.md §5–§9):
+- a renewal keeps the anniversary's calendar day (next anniversary = this one + 1 year; the
+  source's "365 days after payment" would drift with the payment date inside the window);
+- an enrolment in the transition year records no fee: the current membership runs to its
+  anniversary, where the renewal choice records the annual fee;
+- Solutions Partner and legacy benefits both renew the designations qualified in the window
+  (both pay an annual fee); the Action Pack renews none;
+- notices go to the organization's admins; e-mail is in Japanese for partners in Japan (JP).
 """
 
 from __future__ import annotations
