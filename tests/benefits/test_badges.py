@@ -73,3 +73,29 @@ def test_microsoft_cloud_badge_only_at_six(org, admin_member):
     )
     keys = {b.key for b in badges_held(holdings_on(organization=org, on=date(2024, 3, 1)))}
     assert "microsoft-cloud" in keys and len(keys) == 7
+
+
+def test_badges_page_query_ceiling(
+    admin_client, org, admin_member, staff, django_assert_max_num_queries
+):
+    from benefits.services import specialization_award
+    from scoring.models import Specialization
+
+    org.renewal_date = None
+    org.save()
+    for code in DESIGNATIONS:
+        snapshot(org, code, date(2024, 3, 1))
+        designation_enrol(
+            organization=org, designation_code=code, actor=admin_member, on=date(2024, 3, 1)
+        )
+    for specialization in Specialization.objects.filter(designation__code="security")[:3]:
+        specialization_award(
+            organization=org,
+            specialization_code=specialization.code,
+            awarded_on=date(2024, 3, 2),
+            evidence_note="ok",
+            actor=staff,
+        )
+    with django_assert_max_num_queries(15):
+        body = admin_client.get(reverse("org_benefits_badges", args=[org.slug])).content.decode()
+    assert body.count('data-testid="badge-') == 6 + 3 + 1
