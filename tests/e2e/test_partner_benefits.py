@@ -1,9 +1,5 @@
 """A partner admin in a browser: enrols, sees the Security package, assigns a Visual Studio
-subscription, and chooses at renewal a year later; screenshots in English and Japanese.
-
-The file name sorts after test_partner_admin.py on purpose: that file's first test relies on
-the serialized database, which only the session's first transactional test can restore.
-"""
+subscription, and chooses at renewal a year later; screenshots in English and Japanese."""
 
 import importlib
 import re
