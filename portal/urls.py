@@ -1,4 +1,5 @@
-"""The root URLconf: each app's pages come from its own `urls.py`."""
+"""The root URLconf: each app's pages come from its own `urls.py`, its API from its own API URL
+module (named by dotted path, so that portal imports no other app)."""
 
 from django.contrib import admin
 from django.urls import include, path
@@ -7,6 +8,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("api/v1/", include("portal.api_urls")),
+    path("api/v1/", include("scoring.api_urls")),
     path("", include("portal.web_urls")),
     path("orgs/<slug:slug>/", include("scoring.urls")),
 ]

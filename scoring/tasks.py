@@ -63,3 +63,11 @@ def scores_recompute_nightly_task(run_date: str | None = None) -> int | None:
     for chunk in chunks:
         scores_recompute_chunk_task.delay(run.pk, chunk, day.isoformat())
     return len(chunks)
+
+
+@shared_task(name="scoring.recompute_requested", **RETRY_POLICY)
+def recompute_request_run_task(request_id: int) -> int:
+    """Run one recompute asked for through the API (idempotent: a finished one is left alone)."""
+    from scoring import api_services
+
+    return api_services.recompute_request_run(request_id=request_id)

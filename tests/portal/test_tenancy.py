@@ -18,11 +18,12 @@ from portal.models import (
     Invitation,
     Membership,
     Organization,
+    OrganizationAPIKey,
     OrganizationLegacyCompetency,
     Person,
 )
 from portal.tenancy import TenantManager, TenantModel, TenantScopeError, UnscopedTenantManager
-from scoring.models import Association, Customer, RuleSet, ScoreSnapshot
+from scoring.models import Association, Customer, RuleSet, ScoreRecomputeRequest, ScoreSnapshot
 from tests.factories import (
     HeldCertificationFactory,
     InvitationFactory,
@@ -169,6 +170,15 @@ def _one_of_each(organization: Organization) -> dict[type, models.Model]:
             as_of=date(2024, 6, 30),
             total=10.0,
             qualified=False,
+        ),
+        OrganizationAPIKey: OrganizationAPIKey.objects.create(
+            organization=organization,
+            name="HR sync",
+            prefix=f"t{organization.pk}",
+            hashed_secret="x",
+        ),
+        ScoreRecomputeRequest: ScoreRecomputeRequest.objects.create(
+            organization=organization, as_of=date(2024, 6, 30), requested_by="test"
         ),
     }
     assert set(rows) == set(TENANT_MODELS), "a new tenant model needs a row here"
