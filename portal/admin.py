@@ -1,9 +1,14 @@
 """Staff screens for the tenancy app. Every screen shows the audit trail (django-simple-history):
 who changed what, and when."""
 
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import BaseUserCreationForm, UserChangeForm
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -14,8 +19,10 @@ from portal.models import (
     LegacyCompetency,
     Membership,
     Organization,
+    OrganizationAPIKey,
     OrganizationLegacyCompetency,
     Person,
+    PlatformAPIKey,
     User,
 )
 
@@ -169,3 +176,71 @@ class HeldCertificationAdmin(SimpleHistoryAdmin):
     list_select_related = ["person", "certification", "organization"]
     autocomplete_fields = ["person", "certification", "organization"]
     date_hierarchy = "earned_on"
+
+
+# --- API keys (portal.api_keys): platform keys are created here, shown once ------------------
+
+
+@admin.action(description=_("Revoke the selected keys"))
+def revoke_keys(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet) -> None:
+    from portal.api_keys import keys_revoke
+
+    revoked = keys_revoke(keys=list(queryset), actor=request.user)
+    modeladmin.message_user(request, _("%(count)d keys revoked.") % {"count": revoked})
+
+
+@admin.register(PlatformAPIKey)
+class PlatformAPIKeyAdmin(SimpleHistoryAdmin):
+    """Telemetry pipelines' keys: created by staff, the key shown once on the next page."""
+
+    list_display = ["name", "prefix", "created_at", "created_by", "last_used_at", "revoked_at"]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
+    search_fields = ["name", "prefix"]
+    fields = ["name", "prefix", "created_at", "created_by", "last_used_at", "revoked_at"]
+    readonly_fields = ["prefix", "created_at", "created_by", "last_used_at", "revoked_at"]
+    actions = [revoke_keys]
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        from portal.api_keys import platform_key_create
+
+        issued = platform_key_create(actor=request.user, name=obj.name)  # type: ignore[arg-type]  # staff
+        # The admin goes on with `obj` (log entry, redirect): make it the row just created.
+        for field in PlatformAPIKey._meta.concrete_fields:
+            setattr(obj, field.attname, getattr(issued.record, field.attname))
+        obj._state.adding = False
+        request._issued_api_key = issued.key  # type: ignore[attr-defined]  # for response_add
+
+    def response_add(self, request: HttpRequest, obj: Any, post_url_continue: Any = None) -> Any:
+        key = getattr(request, "_issued_api_key", None)
+        if key is None:
+            return super().response_add(request, obj, post_url_continue)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Platform API key created"),
+            "api_key": obj,
+            "key": key,
+        }
+        response = TemplateResponse(request, "admin/portal/platformapikey/created.html", context)
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+@admin.register(OrganizationAPIKey)
+class OrganizationAPIKeyAdmin(SimpleHistoryAdmin):
+    """Organizations' own keys: their admins create them; staff can see and revoke them."""
+
+    list_display = ["name", "organization", "scope", "prefix", "created_at", "last_used_at"]
+    list_filter = ["scope", ("revoked_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["organization"]
+    search_fields = ["name", "prefix", "organization__name", "organization__partner_id"]
+    actions = [revoke_keys]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

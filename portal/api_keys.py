@@ -11,6 +11,7 @@ from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -151,3 +152,28 @@ def _touch(record: OrganizationAPIKey | PlatformAPIKey) -> None:
     else:
         PlatformAPIKey.objects.filter(pk=record.pk).update(last_used_at=now)
     record.last_used_at = now
+
+
+def organization_key_list(*, organization: Organization) -> QuerySet[OrganizationAPIKey]:
+    """The organization's keys, active ones first, newest first."""
+    return (
+        OrganizationAPIKey.objects.for_org(organization)
+        .select_related("created_by")
+        .order_by(F("revoked_at").desc(nulls_first=True), "-created_at")
+    )
+
+
+@transaction.atomic
+def keys_revoke(*, keys: list[OrganizationAPIKey | PlatformAPIKey], actor: User) -> int:
+    """Staff revoke keys (the admin's action); already revoked ones are left as they are."""
+    if not actor.is_staff:
+        raise PermissionDenied(_("Only program staff can revoke keys here."))
+    revoked = 0
+    now = timezone.now()
+    for key in keys:
+        if key.revoked_at is None:
+            key.revoked_at = now
+            audit_as(key, actor=actor)
+            key.save(update_fields=["revoked_at"])
+            revoked += 1
+    return revoked

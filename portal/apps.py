@@ -19,3 +19,6 @@ class PortalConfig(AppConfig):
         register_organization_tab(
             OrganizationTab(key="members", label=_("Members"), url_name="org_members", order=90)
         )
+        register_organization_tab(
+            OrganizationTab(key="api_keys", label=_("API keys"), url_name="org_api_keys", order=95)
+        )

@@ -4,7 +4,7 @@
 
 from django.urls import include, path
 
-from portal import views
+from portal import api_key_views, views
 
 organization_patterns = [
     path("", views.organization_home, name="org_home"),
@@ -16,6 +16,12 @@ organization_patterns = [
         "invitations/<int:invitation_id>/revoke/",
         views.member_invitation_revoke,
         name="org_invitation_revoke",
+    ),
+    path("settings/api-keys/", api_key_views.api_keys, name="org_api_keys"),
+    path(
+        "settings/api-keys/<int:key_id>/revoke/",
+        api_key_views.api_key_revoke,
+        name="org_api_key_revoke",
     ),
 ]
 
