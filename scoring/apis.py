@@ -593,10 +593,7 @@ class ScoreApi(OrganizationViewSet):
         if (unchanged := _not_modified(request, etag)) is not None:
             return unchanged
         scores = api_selectors.score_current(organization=self.organization)
-        data = {
-            "as_of": scores[0].as_of if scores else None,
-            "scores": ScoreSerializer(scores, many=True).data,
-        }
+        data = {"as_of": scores[0].as_of if scores else None, "scores": scores}
         return Response(CurrentScoresSerializer(data).data, headers={"ETag": etag})
 
     @extend_schema(

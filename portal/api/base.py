@@ -65,7 +65,10 @@ class _SealedViewSet(viewsets.GenericViewSet):
         if action in self.access:
             return self.access[action]
         method = (self.request.method or "GET").upper()
-        return Access.READ if method in ("GET", "HEAD", "OPTIONS") else Access.WRITE
+        # No action for the method: the least access, so that the caller gets the 405.
+        if action is None or method in ("GET", "HEAD", "OPTIONS"):
+            return Access.READ
+        return Access.WRITE
 
     def _resolve_caller(self, request: Request) -> Caller:
         caller = caller_of(request)
@@ -163,7 +166,9 @@ class GlobalViewSet(_SealedViewSet):
         if action in self.access:
             return self.access[action]
         method = (self.request.method or "GET").upper()
-        return Access.CATALOG if method in ("GET", "HEAD", "OPTIONS") else Access.TELEMETRY
+        if action is None or method in ("GET", "HEAD", "OPTIONS"):
+            return Access.CATALOG
+        return Access.TELEMETRY
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
