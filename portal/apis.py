@@ -127,6 +127,12 @@ PERSON_EXAMPLE = {
 }
 
 
+# A person is addressed by this id in URLs (`people/<person_id>/`): no slash, no control
+# characters.
+PERSON_ID_PATTERN = r"^[^/\x00-\x1f\x7f]+$"
+PERSON_ID_INVALID = _("A certification profile ID has no slash and no control characters.")
+
+
 class PersonFilter(django_filters.FilterSet):
     active = django_filters.BooleanFilter(help_text=_("Only active (true) or inactive people."))
     name = django_filters.CharFilter(lookup_expr="icontains", help_text=_("Part of the name."))
@@ -182,13 +188,20 @@ class PersonApi(OrganizationViewSet):
             fields = ["person_id", "name", "email", "active", "created_at", "certifications"]
 
     class InputSerializer(serializers.Serializer):
-        person_id = serializers.CharField(max_length=64)
+        person_id = serializers.RegexField(
+            PERSON_ID_PATTERN, max_length=64, error_messages={"invalid": PERSON_ID_INVALID}
+        )
         name = serializers.CharField(max_length=200)
         email = serializers.EmailField(required=False, allow_blank=True, default="")
         active = serializers.BooleanField(required=False, default=True)
 
     class UpdateSerializer(serializers.Serializer):
-        person_id = serializers.CharField(max_length=64, required=False)
+        person_id = serializers.RegexField(
+            PERSON_ID_PATTERN,
+            max_length=64,
+            required=False,
+            error_messages={"invalid": PERSON_ID_INVALID},
+        )
         name = serializers.CharField(max_length=200, required=False)
         email = serializers.EmailField(required=False, allow_blank=True)
         active = serializers.BooleanField(required=False)

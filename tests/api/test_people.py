@@ -153,3 +153,17 @@ def test_certification_list_query_count(read_client, org, django_assert_max_num_
     with django_assert_max_num_queries(6):
         response = read_client.get(url)
     assert len(response.json()["results"]) == 10
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("person_id", ["a/b", "tab\there", "\x00"])
+def test_a_person_id_must_be_usable_in_a_url(write_client, org, people_url, person_id):
+    # Found by schemathesis: a slash made the Location URL impossible (a 500).
+    PersonFactory(organization=org, person_id="P1")
+    created = write_client.post(people_url, {"person_id": person_id, "name": "X"}, format="json")
+    assert created.status_code == 400
+    assert created.json()["errors"][0]["attr"] == "person_id"
+    detail = reverse("api-person-detail", args=[org.partner_id, "P1"])
+    changed = write_client.patch(detail, {"person_id": person_id}, format="json")
+    assert changed.status_code == 400
+    assert Person.objects.for_org(org).get().person_id == "P1"
