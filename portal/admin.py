@@ -24,6 +24,8 @@ from portal.models import (
     Person,
     PlatformAPIKey,
     User,
+    WebhookDelivery,
+    WebhookEndpoint,
 )
 
 
@@ -238,6 +240,33 @@ class OrganizationAPIKeyAdmin(SimpleHistoryAdmin):
     list_select_related = ["organization"]
     search_fields = ["name", "prefix", "organization__name", "organization__partner_id"]
     actions = [revoke_keys]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(WebhookEndpoint)
+class WebhookEndpointAdmin(SimpleHistoryAdmin):
+    """Staff can register endpoints for any organization; the secret is never shown here."""
+
+    list_display = ["url", "organization", "active", "consecutive_failures", "disabled_at"]
+    list_filter = ["active"]
+    list_select_related = ["organization"]
+    search_fields = ["url", "organization__name", "organization__partner_id"]
+    fields = ["organization", "url", "description", "events", "active", "disabled_at"]
+    autocomplete_fields = ["organization"]
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    """The delivery log, read-only."""
+
+    list_display = ["event", "endpoint", "status", "response_code", "attempts", "created_at"]
+    list_filter = ["status", "event"]
+    list_select_related = ["endpoint"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

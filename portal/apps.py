@@ -22,3 +22,6 @@ class PortalConfig(AppConfig):
         register_organization_tab(
             OrganizationTab(key="api_keys", label=_("API keys"), url_name="org_api_keys", order=95)
         )
+        register_organization_tab(
+            OrganizationTab(key="webhooks", label=_("Webhooks"), url_name="org_webhooks", order=96)
+        )

@@ -424,3 +424,71 @@ class IdempotencyRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.caller} {self.key}"
+
+
+def _webhook_secret() -> str:
+    return "whsec_" + secrets.token_urlsafe(32)
+
+
+class WebhookEndpoint(TenantModel):
+    """An HTTPS URL of the organization's that receives signed events (`portal.webhooks`)."""
+
+    url = models.URLField(_("URL"), max_length=500)
+    description = models.CharField(_("description"), max_length=200, blank=True)
+    events = models.JSONField(_("events"), default=list)
+    # Kept readable: the portal signs every delivery with it (HMAC-SHA256).
+    secret = models.CharField(max_length=80, default=_webhook_secret, editable=False)
+    active = models.BooleanField(_("active"), default=True)
+    consecutive_failures = models.PositiveIntegerField(default=0, editable=False)
+    disabled_at = models.DateTimeField(_("disabled automatically"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    history = HistoricalRecords(excluded_fields=["consecutive_failures", "secret"])
+
+    class Meta(TenantModel.Meta):
+        ordering = ["-created_at"]
+        verbose_name = _("webhook endpoint")
+        verbose_name_plural = _("webhook endpoints")
+
+    def __str__(self) -> str:
+        return self.url
+
+
+class WebhookDelivery(TenantModel):
+    """One event sent (or to be sent) to one endpoint, with what the receiver answered."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    event = models.CharField(_("event"), max_length=60)
+    event_id = models.CharField(max_length=40)
+    payload = models.JSONField()
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    response_code = models.PositiveSmallIntegerField(_("response code"), null=True, blank=True)
+    response_body = models.TextField(blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    last_attempt_at = models.DateTimeField(_("last attempt"), null=True, blank=True)
+    replay_of = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta(TenantModel.Meta):
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["organization", "endpoint", "created_at"])]
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
+
+    def __str__(self) -> str:
+        return f"{self.event} → {self.endpoint_id} ({self.status})"

@@ -190,7 +190,18 @@ CELERY_BEAT_SCHEDULE = {
         "task": "scoring.recompute_nightly",
         "schedule": crontab(hour=NIGHTLY_RECOMPUTE_HOUR, minute=NIGHTLY_RECOMPUTE_MINUTE),
     },
+    "daily-certification-expiry-webhooks": {
+        "task": "portal.certification_expiry_webhooks",
+        "schedule": crontab(hour=6, minute=0),
+    },
 }
+# Webhooks (portal.webhooks): attempts per delivery (exponential backoff between them), failed
+# deliveries in a row before an endpoint is disabled, the receiver's time to answer. Plain-HTTP
+# URLs only on loopback, and only when allowed (development, tests).
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=6)
+WEBHOOK_DISABLE_AFTER_FAILURES = env.int("WEBHOOK_DISABLE_AFTER_FAILURES", default=5)
+WEBHOOK_TIMEOUT_SECONDS = env.int("WEBHOOK_TIMEOUT_SECONDS", default=10)
+WEBHOOK_ALLOW_HTTP_LOOPBACK = env.bool("WEBHOOK_ALLOW_HTTP_LOOPBACK", default=DEBUG)
 
 # The REST API (`/api/v1/`, portal.api): sessions or API keys, the one error shape, cursor
 # pagination, a request budget per key or user, bulk uploads bounded in rows and bytes.

@@ -2,7 +2,9 @@
 module (named by dotted path, so that portal imports no other app)."""
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
+
+from portal.api.errors import not_found_view
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -10,6 +12,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("portal.api_urls")),
     path("api/v1/", include("scoring.api_urls")),
+    re_path(r"^api/", not_found_view),
     path("", include("portal.web_urls")),
     path("orgs/<slug:slug>/", include("scoring.urls")),
 ]

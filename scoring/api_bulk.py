@@ -20,6 +20,7 @@ from portal.api.errors import VALIDATION_ERROR, error_body
 from portal.api.idempotency import idempotent_response
 from scoring.imports import import_csv, import_records
 from scoring.imports.result import ImportResult, RowError
+from scoring.webhook_events import import_finished_notify
 
 JSON = "application/json"
 CSV = "text/csv"
@@ -137,7 +138,10 @@ def bulk_upload(
             result = import_csv(kind, io.BytesIO(body), actor=caller.user)
         if not result.ok:
             return _row_errors_response(result.errors)
-        return Response(_report(result), status=status.HTTP_200_OK)
+        report = _report(result)
+        if result.created or result.updated:
+            import_finished_notify(organization_ids=result.organization_ids, report=report)
+        return Response(report, status=status.HTTP_200_OK)
 
     return idempotent_response(request, caller=caller, body=body, handler=handler)
 

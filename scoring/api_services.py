@@ -11,6 +11,7 @@ from django.utils import timezone
 from portal.models import Organization
 from scoring.models import ScoreRecomputeRequest
 from scoring.services import scores_recompute
+from scoring.webhook_events import scores_recomputed_notify
 
 
 @transaction.atomic
@@ -53,4 +54,5 @@ def recompute_request_run(*, request_id: int) -> int:
         snapshots_written=written,
         finished_at=timezone.now(),
     )
+    scores_recomputed_notify(organization_ids=[request.organization_id], as_of=request.as_of)
     return written

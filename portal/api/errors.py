@@ -13,7 +13,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
-from rest_framework import exceptions, serializers
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -94,3 +94,13 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         error_type = SERVER_ERROR if response.status_code >= 500 else CLIENT_ERROR
         response.data = error_body(error_type, errors)
     return response
+
+
+def not_found_view(request: Any, *args: Any, **kwargs: Any) -> Any:
+    """Any other path under /api/v1/: a 404 in the error shape, not the HTML page."""
+    from django.http import JsonResponse
+
+    body = error_body(
+        CLIENT_ERROR, [{"code": "not_found", "detail": str(_("Not found.")), "attr": None}]
+    )
+    return JsonResponse(body, status=status.HTTP_404_NOT_FOUND)

@@ -127,3 +127,15 @@ def test_throttling_per_key(settings, read_client, write_client, org):
     assert "Retry-After" in throttled
     # Another key has its own budget.
     assert write_client.get(url).status_code == 200
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "path", ["/api/v1/nothing/", "/api/v1/orgs/1000001/scores/recompute/abc/", "/api/v2/"]
+)
+def test_unknown_api_paths_are_404_in_the_error_shape(read_client, path):
+    # Found by schemathesis: a path the URLconf does not match gave the HTML 404 page.
+    response = read_client.get(path)
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["errors"][0]["code"] == "not_found"

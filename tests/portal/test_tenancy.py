@@ -21,6 +21,8 @@ from portal.models import (
     OrganizationAPIKey,
     OrganizationLegacyCompetency,
     Person,
+    WebhookDelivery,
+    WebhookEndpoint,
 )
 from portal.tenancy import TenantManager, TenantModel, TenantScopeError, UnscopedTenantManager
 from scoring.models import Association, Customer, RuleSet, ScoreRecomputeRequest, ScoreSnapshot
@@ -181,6 +183,17 @@ def _one_of_each(organization: Organization) -> dict[type, models.Model]:
             organization=organization, as_of=date(2024, 6, 30), requested_by="test"
         ),
     }
+    endpoint = WebhookEndpoint.objects.create(
+        organization=organization, url="https://example.com/hook", events=["import.finished"]
+    )
+    rows[WebhookEndpoint] = endpoint
+    rows[WebhookDelivery] = WebhookDelivery.objects.create(
+        organization=organization,
+        endpoint=endpoint,
+        event="import.finished",
+        event_id="e",
+        payload={},
+    )
     assert set(rows) == set(TENANT_MODELS), "a new tenant model needs a row here"
     return rows
 
