@@ -3,6 +3,7 @@ who changed what, and when."""
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import BaseUserCreationForm, UserChangeForm
@@ -248,9 +249,42 @@ class OrganizationAPIKeyAdmin(SimpleHistoryAdmin):
         return False
 
 
+class WebhookEndpointAdminForm(forms.ModelForm):
+    """The same rules as the organization's page: HTTPS, known events."""
+
+    url = forms.URLField(max_length=500, assume_scheme="https")
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ["organization", "url", "description", "events", "active", "disabled_at"]
+
+    def clean_url(self) -> str:
+        from portal.webhooks import validated_url
+
+        return _application_checked(validated_url, self.cleaned_data["url"])
+
+    def clean_events(self) -> list[str]:
+        from portal.webhooks import validated_events
+
+        return _application_checked(validated_events, self.cleaned_data["events"] or [])
+
+
+def _application_checked(check: Any, value: Any) -> Any:
+    from django.core.exceptions import ValidationError
+
+    from portal.exceptions import ApplicationError
+
+    try:
+        return check(value)
+    except ApplicationError as error:
+        raise ValidationError(error.message) from error
+
+
 @admin.register(WebhookEndpoint)
 class WebhookEndpointAdmin(SimpleHistoryAdmin):
     """Staff can register endpoints for any organization; the secret is never shown here."""
+
+    form = WebhookEndpointAdminForm
 
     list_display = ["url", "organization", "active", "consecutive_failures", "disabled_at"]
     list_filter = ["active"]

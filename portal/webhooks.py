@@ -105,7 +105,7 @@ def _require_admin(*, organization: Organization, actor: User) -> None:
         raise PermissionDenied(_("Only an admin of the partner organization can do this."))
 
 
-def _validated_url(url: str) -> str:
+def validated_url(url: str) -> str:
     url = (url or "").strip()
     try:
         URLValidator(schemes=["https", "http"])(url)
@@ -128,7 +128,7 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def _validated_events(events: list[str]) -> list[str]:
+def validated_events(events: list[str]) -> list[str]:
     chosen = sorted(set(events))
     if not chosen:
         raise ApplicationError(_("Choose at least one event."), {"attr": "events"})
@@ -148,8 +148,8 @@ def webhook_endpoint_create(
     _require_admin(organization=organization, actor=actor)
     endpoint = WebhookEndpoint(
         organization=organization,
-        url=_validated_url(url),
-        events=_validated_events(events),
+        url=validated_url(url),
+        events=validated_events(events),
         description=(description or "").strip()[:200],
         created_by=actor,
     )

@@ -312,3 +312,16 @@ def test_the_webhooks_page_in_japanese(admin_client, org, endpoint):
     response = admin_client.get(reverse("org_webhooks", args=[org.slug]), HTTP_ACCEPT_LANGUAGE="ja")
     assert response.status_code == 200
     assert re.search(r'lang="ja"', response.content.decode())
+
+
+@pytest.mark.django_db
+def test_staff_register_endpoints_in_the_admin_with_the_same_rules(client, staff, org):
+    client.force_login(staff)
+    add = reverse("admin:portal_webhookendpoint_add")
+    data = {"organization": org.pk, "url": "http://example.com/x", "events": '["import.finished"]',
+            "active": "on"}
+    assert client.post(add, data).status_code == 200  # the form again, with the error
+    assert not WebhookEndpoint.objects.for_org(org).exists()
+    data["url"] = "https://example.com/x"
+    assert client.post(add, data).status_code == 302
+    assert WebhookEndpoint.objects.for_org(org).get().events == ["import.finished"]
