@@ -648,6 +648,8 @@ class ScoreApi(OrganizationViewSet):
 
 class RecomputeSerializer(serializers.ModelSerializer):
     url = serializers.SerializerMethodField()
+    # Declared: a model field's range depends on the database, the schema must not.
+    snapshots_written = serializers.IntegerField(min_value=0, read_only=True)
 
     class Meta:
         model = ScoreRecomputeRequest
@@ -750,6 +752,8 @@ class DesignationCatalogApi(GlobalViewSet):
     class OutputSerializer(serializers.ModelSerializer):
         certifications = serializers.SlugRelatedField(many=True, read_only=True, slug_field="code")
         workloads = serializers.SlugRelatedField(many=True, read_only=True, slug_field="code")
+        # Declared: a model field's range depends on the database, the schema must not.
+        position = serializers.IntegerField(min_value=0, read_only=True)
 
         class Meta:
             model = Designation
@@ -776,6 +780,8 @@ class RuleSetFilter(django_filters.FilterSet):
 
 class MetricSourceCatalogSerializer(serializers.ModelSerializer):
     workloads = serializers.SlugRelatedField(many=True, read_only=True, slug_field="code")
+    # Declared: a model field's range depends on the database, the schema must not.
+    seat_threshold = serializers.IntegerField(min_value=0, allow_null=True, read_only=True)
     attributions = serializers.ListField(child=serializers.CharField())
 
     class Meta:
@@ -838,6 +844,8 @@ class RuleSetCatalogApi(GlobalViewSet):
     class OutputSerializer(serializers.ModelSerializer):
         designation = serializers.CharField(source="designation.code")
         metrics = MetricRuleCatalogSerializer(many=True)
+        # Declared: a model field's range depends on the database, the schema must not.
+        version = serializers.IntegerField(min_value=1, read_only=True)
 
         class Meta:
             model = RuleSet

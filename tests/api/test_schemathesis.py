@@ -50,7 +50,22 @@ def seeded(db, org, admin_member, staff, settings):
 
 
 @pytest.fixture
-def api_schema(seeded):
+def keep_the_test_connection():
+    """The WSGI application closes database connections after each request (Django's
+    request_finished receiver); the test's transaction lives on that connection, so keep it
+    open as Django's own test client does."""
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def api_schema(seeded, keep_the_test_connection):
     # Examples from the schema and generated requests; the coverage phase (every boundary of
     # every parameter) would take minutes on two cores.
     config = SchemathesisConfig.from_dict(
