@@ -318,8 +318,12 @@ def test_the_webhooks_page_in_japanese(admin_client, org, endpoint):
 def test_staff_register_endpoints_in_the_admin_with_the_same_rules(client, staff, org):
     client.force_login(staff)
     add = reverse("admin:portal_webhookendpoint_add")
-    data = {"organization": org.pk, "url": "http://example.com/x", "events": '["import.finished"]',
-            "active": "on"}
+    data = {
+        "organization": org.pk,
+        "url": "http://example.com/x",
+        "events": '["import.finished"]',
+        "active": "on",
+    }
     assert client.post(add, data).status_code == 200  # the form again, with the error
     assert not WebhookEndpoint.objects.for_org(org).exists()
     data["url"] = "https://example.com/x"
