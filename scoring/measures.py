@@ -602,7 +602,7 @@ def compute_measures(
         for req in rule_set.certification_requirements:
             key = _requirement_key(req)
             for org in organization_ids:
-                result[org][rule_set.designation_code][req.metric_code]["people"] = Decimal(
+                result[org][rule_set.designation_code][req.metric_code][req.key] = Decimal(
                     certified.get((org, key), 0)
                 )
     return result
