@@ -106,7 +106,7 @@ RETIRED = "@retired"
 """Appended to a certification code past its counts-until date: nobody holds that code."""
 
 # The workloads a source counts: an Azure area counts its services' consumption too.
-_AreaServices = dict[str, list[str]]
+_AreaServices = dict[str, list[tuple[str, bool]]]
 
 
 def _requirement_text(groups: tuple[tuple[str, frozenset[str]], ...]) -> str:
@@ -141,9 +141,14 @@ def _source_workloads(source: MetricSource, services: _AreaServices) -> tuple[st
     chosen: set[str] = set()
     for workload in source.workloads.all():
         if workload.kind == Workload.Kind.AREA:
-            if source.computation != MetricSource.Computation.DISTINCT_SERVICES:
+            distinct_only = source.computation == MetricSource.Computation.DISTINCT_SERVICES
+            if not distinct_only:
                 chosen.add(workload.code)
-            chosen.update(services.get(workload.code, ()))
+            chosen.update(
+                code
+                for code, distinct in services.get(workload.code, ())
+                if distinct or not distinct_only
+            )
         elif (
             source.computation != MetricSource.Computation.DISTINCT_SERVICES
             or workload.distinct_service
@@ -245,11 +250,13 @@ def _metric_to_engine(
 
 
 def _area_services() -> _AreaServices:
-    """Azure area code → its services' codes (one query)."""
+    """Azure area code → its services' (code, counts as distinct) (one query)."""
     through = Workload.areas.through
     services: _AreaServices = defaultdict(list)
-    for area, service in through.objects.values_list("to_workload__code", "from_workload__code"):
-        services[area].append(service)
+    for area, service, distinct in through.objects.values_list(
+        "to_workload__code", "from_workload__code", "from_workload__distinct_service"
+    ):
+        services[area].append((service, distinct))
     return services
 
 
