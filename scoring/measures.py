@@ -470,10 +470,13 @@ class _ChunkStatement:
         )
 
     def growth(self, name: str, rows: str, source: SourceParams, single: bool) -> None:
-        """Σ over customers associated now of (value now − value at their baseline month)."""
+        """Σ over customers associated now of (value now − value at their baseline month);
+        with a seat band (published tracks), only the tenants in the band now."""
+        band = self._band(source)
+        where = f" WHERE {band}" if band else ""
         self.sql.add(
             f"{name} AS (SELECT org, SUM(m{NOW} - {_at_baseline('m{k}')}) AS v FROM {rows} rows_"
-            " GROUP BY org),"
+            f"{where} GROUP BY org),"
         )
 
     def crossing_deployments(
@@ -556,9 +559,11 @@ class _ChunkStatement:
     def _band(self, source: SourceParams) -> str:
         """A condition on `cust`: an eligible workload's paid seats (or the tenant's) are in the
         source's seat band in the current month; "" without a band."""
-        if source.seat_max is None:
+        if source.seat_max is None and source.seat_threshold is None:
             return ""
-        conditions = ["ps.measure = 'paid_seats'", f"ps.v{NOW} <= {_lit(source.seat_max)}"]
+        conditions = ["ps.measure = 'paid_seats'"]
+        if source.seat_max is not None:
+            conditions.append(f"ps.v{NOW} <= {_lit(source.seat_max)}")
         if source.seat_threshold is not None:
             conditions.append(f"ps.v{NOW} >= {_lit(source.seat_threshold)}")
         workloads = ", ".join(_quote(w) for w in ("", *source.workloads))
@@ -708,7 +713,9 @@ class _ChunkStatement:
         ]
         measures = {m for family in families for m in _series_measures(family.measure)}
         if any(
-            _tail_kind(source) in self._SEATS_KINDS or source.seat_max is not None
+            _tail_kind(source) in self._SEATS_KINDS
+            or source.seat_max is not None
+            or source.seat_threshold is not None
             for _, _, source in sources
         ):
             measures.add(Measure.PAID_SEATS)
@@ -900,14 +907,14 @@ def compute_measures(
                 computed[source] = (values, base)
     for rule_set in rule_sets:
         for source in rule_set.sources:
-            values, bases = computed[
+            found, found_bases = computed[
                 dataclasses.replace(source, key="", metric_code=_metric_kind(source))
             ]
             for org in organization_ids:
                 slot = result[org][rule_set.designation_code][source.metric_code]
-                slot[source.key] = values.get(org, Decimal(0))
+                slot[source.key] = found.get(org, Decimal(0))
                 if source.computation == MetricSource.Computation.PERCENT_GROWTH:
-                    slot[source.key + engine.BASELINE_SUFFIX] = bases.get(org, Decimal(0))
+                    slot[source.key + engine.BASELINE_SUFFIX] = found_bases.get(org, Decimal(0))
         for classification in rule_set.classifications:
             for org in organization_ids:
                 holds = _classification_holds(

@@ -125,9 +125,13 @@ DATA_AI_2026_ENTERPRISE = skilling(
          scorer("data", 4)],
 )  # fmt: skip
 DATA_AI_2026_SMB = skilling(
-    40, [gate("admins", 1, "holding AZ-104", each=4), gate("architects", 1, "holding AZ-305", each=4),
-         scorer("data", 4)],
-)  # fmt: skip
+    40,
+    [
+        gate("admins", 1, "holding AZ-104", each=4),
+        gate("architects", 1, "holding AZ-305", each=4),
+        scorer("data", 4),
+    ],
+)
 
 
 @pytest.mark.parametrize(
@@ -240,7 +244,7 @@ def options_metric(code: str, max_points: int, scaling: Scaling, **targets: int)
                 option=option,
             )
             for option, target in targets.items()
-        ),  # fmt: skip
+        ),
     )
 
 
@@ -299,7 +303,7 @@ def growth(max_points: int, *, min_baseline: int, label: str, unit: str = "usd")
                 min_baseline=F(min_baseline),
                 baseline_unit=unit,
             ),
-        ),  # fmt: skip
+        ),
     )
 
 
@@ -362,7 +366,7 @@ def test_points_per_whole_unit_size():
                 target=F(25000),
                 unit_size=F(1250),
             ),
-        ),  # fmt: skip
+        ),
     )
 
     assert points(metric, {"m365": 2500, "azure": 0}) == 20
