@@ -519,6 +519,9 @@ def score_export_rows(*, organization_ids: list[int], as_of: date) -> list[dict[
                 "designation": snapshot.designation.code,
                 "as_of": snapshot.as_of.isoformat(),
                 "rule_set_version": snapshot.rule_set.version,
+                # Added for the published versions: the counting track, the release followed.
+                "track": snapshot.track,
+                "rule_version": snapshot.rule_set.version_label,
                 "total": snapshot.total,
                 "qualified": snapshot.qualified,
                 "metrics": [

@@ -64,6 +64,8 @@ class MetricResult:
     gap_text: str
     meets_minimum: bool
     sources: Mapping[str, Fraction]
+    unlocks: bool = False  # the gap names missing gate people ("… unlock this metric")
+    stepped: bool = False  # a gated metric: each gap part names its own certifications
 
 
 @dataclass(frozen=True)
@@ -144,6 +146,7 @@ def _result(
     target: Fraction,
     gap: tuple[GapPart, ...],
     gap_text: str | None = None,
+    unlocks: bool = False,
 ) -> MetricResult:
     """The metric's result, with the derived gap text and minimum check."""
     return MetricResult(
@@ -157,6 +160,8 @@ def _result(
         gap_text=_gap_text(gap, metric.requirement) if gap_text is None else gap_text,
         meets_minimum=points >= min_points,
         sources=MappingProxyType(dict(raw)),
+        unlocks=unlocks,
+        stepped=bool(metric.steps),
     )
 
 
@@ -286,7 +291,7 @@ def _score_steps(
         parts, text = (), ""
     return _result(
         metric, raw, min_points, points=points, value=value, target=target, gap=parts,
-        gap_text=text,
+        gap_text=text, unlocks=bool(missing),
     )  # fmt: skip
 
 

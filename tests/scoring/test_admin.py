@@ -20,6 +20,8 @@ from scoring.models import (
     Usage,
 )
 
+pytestmark = pytest.mark.usefixtures("rules_2022_only")
+
 SCORING_ADMINS = sorted(
     (model for model in admin.site._registry if model._meta.app_label == "scoring"),
     key=lambda model: model._meta.model_name,
