@@ -752,8 +752,10 @@ class _ChunkStatement:
         if segments:
             self.segment_shares(segments)
         self.sql.parts[-1] = self.sql.parts[-1].rstrip().removesuffix(",")
+        # A typed NULL: PostgreSQL takes a bare NULL in the first SELECT of a UNION for text.
+        no_baseline = "CAST(NULL AS NUMERIC)"
         selects = [
-            f"SELECT {s_index} AS src, org, v, {'b' if s_index in percent else 'NULL'} AS b"
+            f"SELECT {s_index} AS src, org, v, {'b' if s_index in percent else no_baseline} AS b"
             f" FROM r{s_index}"
             for s_index in range(len(sources))
         ]
