@@ -273,8 +273,8 @@ class Track(LocalizedNameMixin):
 
     With `RuleSet.track_mode` best, the partner is scored on every track and the best counts.
     With classified, the track whose classification rule holds is the partner's, the track
-    without a rule the default; the classification is made at the start of the enrolment year
-    (the organization's last renewal date) and kept for that year. Rules:
+    without a rule the default. The classification is computed as of the scoring date; keeping
+    it frozen for the enrolment year (published for Azure 2026) is not implemented yet. Rules:
     - workload_revenue: at least `classify_count` distinct workloads of the classification
       workloads with more than `classify_threshold` revenue on one customer tenant, both in the
       current month and 12 months earlier (Business Applications Enterprise);
