@@ -24,7 +24,7 @@ USAGE_CSV = (
 BAD_USAGE_CSV = (
     "month,platform,customer_id,measure,workload,value\n"
     f"2026/01,m365,{TENANT},paid_seats,,120\n"
-    f"2026-02,m365,{TENANT},paid_seats,MDE,130\n"
+    f"2026-02,m365,{TENANT},paid_seats,NO-SUCH-WORKLOAD,130\n"
     f"2026-03,m365,{TENANT},paid_seats,,-1\n"
 )
 

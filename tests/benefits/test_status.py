@@ -45,11 +45,9 @@ def test_the_latest_rule_set_version_of_a_day_decides(org):
     from scoring.models import RuleSet
 
     security = RuleSet.objects.get(designation__code="security", version=1)
-    RuleSet.objects.create(
-        designation=security.designation, version=2, effective_from=date(2024, 1, 1)
-    )
+    later = RuleSet.objects.filter(designation=security.designation).order_by("-version")[0]
     snapshot(org, "security", date(2024, 3, 1), qualified=True, version=1)
-    snapshot(org, "security", date(2024, 3, 1), qualified=False, version=2)
+    snapshot(org, "security", date(2024, 3, 1), qualified=False, version=later.version)
     assert status(org, "security", date(2024, 3, 5)) == DesignationStatus.IN_PROGRESS
 
 
