@@ -17,4 +17,5 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("portal.web_urls")),
     path("orgs/<slug:slug>/", include("scoring.urls")),
+    path("staff/", include("scoring.console.urls")),
 ]
