@@ -32,7 +32,7 @@ from django.db.models.functions import Floor, TruncMonth
 
 from portal.models import Organization
 from scoring.models import Designation, ScoreSnapshot
-from scoring.selectors import designation_list, snapshots_of_latest_version
+from scoring.selectors import snapshots_of_latest_version
 
 # "Near the line": this many points or fewer below the qualifying total (60–69 at the
 # program's 70), and not qualified.
@@ -207,7 +207,7 @@ class DesignationCounts:
     metric_at_zero: int
 
 
-def designation_counts() -> list[DesignationCounts]:
+def designation_counts(*, designations: Sequence[Designation]) -> list[DesignationCounts]:
     """Per designation: organizations scored, qualified, near the line, with a metric at 0."""
     rows = {
         row["designation_id"]: row
@@ -215,22 +215,31 @@ def designation_counts() -> list[DesignationCounts]:
         .order_by()
         .values("designation_id")
         .annotate(
-            scored=Count("pk"),
-            qualified=Count("pk", filter=Q(qualified=True)),
-            near=Count("pk", filter=near_the_line_q()),
-            metric_at_zero=Count("pk", filter=Q(MetricAtZero(F("metrics")))),
+            # Names unlike the model's fields: `qualified=` would shadow the field below.
+            scored_count=Count("pk"),
+            qualified_count=Count("pk", filter=Q(qualified=True)),
+            near_count=Count("pk", filter=near_the_line_q()),
         )
     }
+    # Its own statement: SQLite refuses a json_each() subquery inside an aggregate's FILTER.
+    at_zero = dict(
+        current_snapshots()
+        .filter(MetricAtZero(F("metrics")))
+        .order_by()
+        .values("designation_id")
+        .annotate(organizations=Count("pk"))
+        .values_list("designation_id", "organizations")
+    )
     counts = []
-    for designation in designation_list():
+    for designation in designations:
         row = rows.get(designation.pk, {})
         counts.append(
             DesignationCounts(
                 designation=designation,
-                scored=row.get("scored", 0),
-                qualified=row.get("qualified", 0),
-                near=row.get("near", 0),
-                metric_at_zero=row.get("metric_at_zero", 0),
+                scored=row.get("scored_count", 0),
+                qualified=row.get("qualified_count", 0),
+                near=row.get("near_count", 0),
+                metric_at_zero=at_zero.get(designation.pk, 0),
             )
         )
     return counts
@@ -290,9 +299,9 @@ def score_trend_by_month(*, designation: Designation | None, months: int = 24) -
         .order_by()
         .values("month")
         .annotate(
-            scored=Count("pk"),
-            qualified=Count("pk", filter=Q(qualified=True)),
-            average=Avg("total"),
+            scored_count=Count("pk"),
+            qualified_count=Count("pk", filter=Q(qualified=True)),
+            average_total=Avg("total"),
         )
         .order_by("-month")[:months]
     )
@@ -300,9 +309,9 @@ def score_trend_by_month(*, designation: Designation | None, months: int = 24) -
         (
             MonthTrend(
                 month=row["month"],
-                scored=row["scored"],
-                qualified=row["qualified"],
-                average=float(row["average"] or 0),
+                scored=row["scored_count"],
+                qualified=row["qualified_count"],
+                average=float(row["average_total"] or 0),
             )
             for row in rows
         ),

@@ -232,7 +232,7 @@ def statistics(request: HttpRequest) -> HttpResponse:
     its trend by month; the metrics that most often block qualification."""
     designations = list(designation_list())
     designation = _designation(request.GET.get("designation", ""), designations)
-    counts = designation_counts()
+    counts = designation_counts(designations=designations)
     extra_counts = hooks.console_designation_counts()
     extra_values = hook_counts(counts=extra_counts)
     blocking = blocking_metric_counts()

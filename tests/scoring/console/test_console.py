@@ -176,6 +176,10 @@ def test_one_page_of_2000_organizations_in_a_constant_number_of_queries(
 ):
     """Given 2,000 organizations, each scored in six designations on two dates."""
     designations = list(Designation.objects.all())
+    first_version = {
+        d.pk: RuleSet.objects.filter(designation=d).order_by("version").first()
+        for d in designations
+    }
     organizations = Organization.objects.bulk_create(
         Organization(
             partner_id=f"{7000000 + n}", name=f"Bulk {n:04d}", slug=f"bulk-{n}", country="US"
@@ -187,7 +191,16 @@ def test_one_page_of_2000_organizations_in_a_constant_number_of_queries(
         for designation in designations:
             for as_of in (date(2024, 5, 31), date(2024, 6, 30)):
                 points = (n % 30, 20, 20, 10)
-                rows.append(snapshot(organization, designation, points, as_of=as_of, save=False))
+                rows.append(
+                    snapshot(
+                        organization,
+                        designation,
+                        points,
+                        as_of=as_of,
+                        rule_set=first_version[designation.pk],
+                        save=False,
+                    )
+                )
     ScoreSnapshot.objects.bulk_create(rows, batch_size=2000)
     # session, user, count, page of organizations, their snapshots, designations, countries
     for params in (
