@@ -6,3 +6,29 @@ class BenefitsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "benefits"
     verbose_name = _("Benefits")
+
+    def ready(self) -> None:
+        self._register_organization_pages()
+
+    @staticmethod
+    def _register_organization_pages() -> None:
+        """The benefits panel on the organization home and the Benefits tab (portal.panels)."""
+        from benefits.views import benefits_panel
+        from portal.panels import (
+            OrganizationPanel,
+            OrganizationTab,
+            register_organization_panel,
+            register_organization_tab,
+        )
+
+        register_organization_panel(
+            OrganizationPanel(
+                key="benefits",
+                template_name="benefits/_benefits_panel.html",
+                context=benefits_panel,
+                order=20,
+            )
+        )
+        register_organization_tab(
+            OrganizationTab(key="benefits", label=_("Benefits"), url_name="org_benefits", order=95)
+        )

@@ -193,6 +193,13 @@ CELERY_BEAT_SCHEDULE = {
         "task": "scoring.recompute_nightly",
         "schedule": crontab(hour=NIGHTLY_RECOMPUTE_HOUR, minute=NIGHTLY_RECOMPUTE_MINUTE),
     },
+    # Designation statuses and notifications read the night's scores: two hours later.
+    "nightly-benefits": {
+        "task": "benefits.nightly",
+        "schedule": crontab(
+            hour=(NIGHTLY_RECOMPUTE_HOUR + 2) % 24, minute=NIGHTLY_RECOMPUTE_MINUTE
+        ),
+    },
 }
 
 REST_FRAMEWORK = {

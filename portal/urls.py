@@ -17,5 +17,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("portal.web_urls")),
     path("orgs/<slug:slug>/", include("scoring.urls")),
+    path("orgs/<slug:slug>/", include("benefits.urls")),
     path("staff/", include("scoring.console.urls")),
 ]

@@ -434,3 +434,44 @@ def score_summary_snapshots(*, organization: Organization) -> list[ScoreSnapshot
         .select_related("designation", "rule_set")
         .order_by("designation__position", "designation__code")
     )
+
+
+# --- reads for the benefits app (self-contained: benefits reads scoring only through these) ---
+# The models are imported here rather than at the top so this block stays one mergeable unit.
+from scoring.models import ProgramDate, Specialization  # noqa: E402
+
+
+def specialization_catalog_list() -> list[Specialization]:
+    """Every specialization with its parent designation, in display order."""
+    return list(
+        Specialization.objects.select_related("designation").order_by(
+            "designation__position", "name"
+        )
+    )
+
+
+def program_date_get(*, code: str) -> date | None:
+    """A key date of the program timeline (e.g. `general-availability`), or None."""
+    return ProgramDate.objects.filter(code=code).values_list("date", flat=True).first()
+
+
+def snapshot_qualified_days(
+    *, organization: Organization, start: date, end: date
+) -> dict[int, set[date]]:
+    """Designation id → the days in [start, end] its snapshot says qualified, from the stored
+    daily flags (no recompute); when several rule-set versions scored a day, the latest wins."""
+    in_range = ScoreSnapshot.objects.for_org(organization).filter(as_of__gte=start, as_of__lte=end)
+    rows = (
+        snapshots_of_latest_version(in_range)
+        .filter(qualified=True)
+        .values_list("designation_id", "as_of")
+    )
+    days: dict[int, set[date]] = {}
+    for designation_id, as_of in rows:
+        days.setdefault(designation_id, set()).add(as_of)
+    return days
+
+
+def program_date_list() -> list[ProgramDate]:
+    """The program timeline's key dates, in date order."""
+    return list(ProgramDate.objects.order_by("date"))

@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialize
 SCREENSHOT = "/tmp/portal-org-home.png"
 
 
-def test_partner_admin_journey(live_server, page):
+def test_partner_admin_journey(live_server, page, shipped_catalog):
     logins = seed_demo_portal()
     sakura = Organization.objects.get(slug="sakura-cloud")
 

@@ -23,6 +23,7 @@ from portal.models import (
 )
 from portal.tenancy import TenantManager, TenantModel, TenantScopeError, UnscopedTenantManager
 from scoring.models import Association, Customer, RuleSet, ScoreSnapshot
+from tests.benefits.tenancy_rows import benefits_rows
 from tests.factories import (
     HeldCertificationFactory,
     InvitationFactory,
@@ -171,6 +172,7 @@ def _one_of_each(organization: Organization) -> dict[type, models.Model]:
             qualified=False,
         ),
     }
+    rows.update(benefits_rows(organization, person=held.person))
     assert set(rows) == set(TENANT_MODELS), "a new tenant model needs a row here"
     return rows
 
