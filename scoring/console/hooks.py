@@ -7,7 +7,8 @@ Scoring may not import benefits (import-linter), yet the console shows designati
 - `ConsoleColumn`: a column of the organization list (a value per organization of the page,
   one query for the page, so the list stays a constant number of queries);
 - `ConsoleFilter`: a filter of the organization list (a GET parameter narrowing the queryset);
-- `ConsoleDesignationCount`: a count per designation on the statistics page;
+- `ConsoleDesignationCount`: counts per designation on the statistics page (one or more
+  columns from one read);
 - `ConsolePanel`: a section of the console's organization page.
 
 Registering the same key twice replaces the entry (ready() may run more than once in tests).
@@ -51,11 +52,12 @@ class ConsoleFilter:
 
 @dataclass(frozen=True)
 class ConsoleDesignationCount:
-    """A count per designation on the statistics page: designation id → organizations."""
+    """Columns of the statistics page's designation table: `columns` are (column key, lazy
+    label) pairs, `counts` gives column key → designation id → organizations in one read."""
 
     key: str
-    label: str
-    counts: Callable[[], Mapping[int, int]]
+    columns: tuple[tuple[str, str], ...]
+    counts: Callable[[], Mapping[str, Mapping[int, int]]]
     order: int = 100
 
 

@@ -349,6 +349,11 @@ def blocking_metric_counts() -> dict[int, dict[str, int]]:
     return counts
 
 
-def hook_counts(*, counts: Sequence[Any]) -> dict[str, Mapping[int, int]]:
-    """The registered per-designation counts, by key."""
-    return {count.key: count.counts() for count in counts}
+def hook_counts(*, counts: Sequence[Any]) -> list[tuple[str, Mapping[int, int]]]:
+    """The registered per-designation counts: (label, designation id → organizations) per
+    column, in registration order."""
+    columns: list[tuple[str, Mapping[int, int]]] = []
+    for count in counts:
+        values = count.counts()
+        columns.extend((label, values.get(key, {})) for key, label in count.columns)
+    return columns

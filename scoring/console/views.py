@@ -233,8 +233,7 @@ def statistics(request: HttpRequest) -> HttpResponse:
     designations = list(designation_list())
     designation = _designation(request.GET.get("designation", ""), designations)
     counts = designation_counts(designations=designations)
-    extra_counts = hooks.console_designation_counts()
-    extra_values = hook_counts(counts=extra_counts)
+    extra_counts = hook_counts(counts=hooks.console_designation_counts())
     blocking = blocking_metric_counts()
     histogram = score_histogram(designation=designation)
     labels = presenters.histogram_labels()
@@ -244,7 +243,7 @@ def statistics(request: HttpRequest) -> HttpResponse:
         rows.append(
             {
                 "counts": count,
-                "extra": [extra_values[c.key].get(count.designation.pk, 0) for c in extra_counts],
+                "extra": [values.get(count.designation.pk, 0) for _label, values in extra_counts],
                 "blocking": presenters.blocking_metrics(blocking.get(count.designation.pk, {}))[:3],
             }
         )
@@ -256,7 +255,7 @@ def statistics(request: HttpRequest) -> HttpResponse:
         "designations": designations,
         "designation": designation,
         "rows": rows,
-        "extra_counts": extra_counts,
+        "extra_labels": [label for label, _values in extra_counts],
         "histogram": presenters.bar_chart(labels, histogram),
         "histogram_total": sum(histogram),
         "trend": trend,

@@ -110,7 +110,9 @@ def test_the_page_has_a_table_beside_every_chart(client, staff, scored):
 def test_registered_counts_show_per_designation(client, staff, scored, security):
     hooks.register_console_designation_count(
         hooks.ConsoleDesignationCount(
-            key="test-enrolled", label="Enrolled (test)", counts=lambda: {security.pk: 7}
+            key="test-enrolled",
+            columns=(("enrolled", "Enrolled (test)"),),
+            counts=lambda: {"enrolled": {security.pk: 7}},
         )
     )
     try:
@@ -145,7 +147,8 @@ def test_the_statistics_query_ceiling_at_2000_organizations(
     ]
     ScoreSnapshot.objects.bulk_create(rows, batch_size=2000)
     client.force_login(staff)
-    # session, user, designations, counts, at zero, blocking, histogram, trend, the switcher
-    with django_assert_max_num_queries(9):
+    # session, user, designations, counts, at zero, blocking, histogram, trend, the switcher;
+    # benefits' counts (terms, window rules)
+    with django_assert_max_num_queries(11):
         response = client.get(reverse("staff_statistics"))
     assert response.status_code == 200
