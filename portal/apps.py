@@ -26,3 +26,9 @@ class PortalConfig(AppConfig):
                 current_for=("org_member", "org_invitation"),
             )
         )
+        register_organization_tab(
+            OrganizationTab(key="api_keys", label=_("API keys"), url_name="org_api_keys", order=95)
+        )
+        register_organization_tab(
+            OrganizationTab(key="webhooks", label=_("Webhooks"), url_name="org_webhooks", order=96)
+        )

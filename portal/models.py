@@ -351,3 +351,165 @@ class HeldCertification(TenantModel):
     def is_active_on(self, day: date) -> bool:
         """This certification counts on the day (the rule of `active_on_q`)."""
         return self.earned_on <= day and (self.expires_on is None or self.expires_on > day)
+
+
+class APIKey(models.Model):
+    """What both kinds of API key share: a public prefix, the secret's hash, use and revocation.
+
+    The full key is `<kind>_<prefix>_<secret>`; only the prefix (to find the row) and the
+    SHA-256 of the secret are stored. A key is 32 random bytes, so a fast hash is enough: there
+    is nothing to guess a dictionary against, and every request checks one.
+    """
+
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(_("prefix"), max_length=16, unique=True, editable=False)
+    hashed_secret = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class OrganizationAPIKey(APIKey, TenantModel):
+    """A partner organization's key for its own tooling: read, or read and write."""
+
+    class Scope(models.TextChoices):
+        READ = "read", _("Read")
+        READ_WRITE = "read_write", _("Read and write")
+
+    scope = models.CharField(_("scope"), max_length=10, choices=Scope.choices, default=Scope.READ)
+
+    # last_used_at changes on every use; the audit trail records creation and revocation.
+    history = HistoricalRecords(excluded_fields=["last_used_at"])
+
+    class Meta(TenantModel.Meta):
+        ordering = ["-created_at"]
+        verbose_name = _("organization API key")
+        verbose_name_plural = _("organization API keys")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(scope__in=["read", "read_write"]), name="api_key_scope_valid"
+            )
+        ]
+
+    @property
+    def can_write(self) -> bool:
+        return self.scope == self.Scope.READ_WRITE
+
+
+class PlatformAPIKey(APIKey):
+    """A program telemetry pipeline's key (staff create it): writes customers, associations and
+    usage for any organization, reads nothing else."""
+
+    history = HistoricalRecords(excluded_fields=["last_used_at"])
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("platform API key")
+        verbose_name_plural = _("platform API keys")
+
+
+class IdempotencyRecord(models.Model):
+    """The stored response of a write sent with an `Idempotency-Key`, per caller and key.
+
+    Not a tenant row: a platform key's writes span organizations, and the caller (a key or a
+    user) is what the key is scoped to.
+    """
+
+    caller = models.CharField(max_length=80)
+    key = models.CharField(max_length=255)
+    request_hash = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField(null=True)  # None: the first request runs
+    response_body = models.JSONField(null=True)
+    response_headers = models.JSONField(default=dict)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["caller", "key"], name="uniq_idempotency_key")
+        ]
+        verbose_name = _("idempotency record")
+        verbose_name_plural = _("idempotency records")
+
+    def __str__(self) -> str:
+        return f"{self.caller} {self.key}"
+
+
+def _webhook_secret() -> str:
+    return "whsec_" + secrets.token_urlsafe(32)
+
+
+class WebhookEndpoint(TenantModel):
+    """An HTTPS URL of the organization's that receives signed events (`portal.webhooks`)."""
+
+    url = models.URLField(_("URL"), max_length=500)
+    description = models.CharField(_("description"), max_length=200, blank=True)
+    events = models.JSONField(_("events"), default=list)
+    # Kept readable: the portal signs every delivery with it (HMAC-SHA256).
+    secret = models.CharField(max_length=80, default=_webhook_secret, editable=False)
+    active = models.BooleanField(_("active"), default=True)
+    consecutive_failures = models.PositiveIntegerField(default=0, editable=False)
+    disabled_at = models.DateTimeField(_("disabled automatically"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+
+    history = HistoricalRecords(excluded_fields=["consecutive_failures", "secret"])
+
+    class Meta(TenantModel.Meta):
+        ordering = ["-created_at"]
+        verbose_name = _("webhook endpoint")
+        verbose_name_plural = _("webhook endpoints")
+
+    def __str__(self) -> str:
+        return self.url
+
+
+class WebhookDelivery(TenantModel):
+    """One event sent (or to be sent) to one endpoint, with what the receiver answered."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    event = models.CharField(_("event"), max_length=60)
+    event_id = models.CharField(max_length=40)
+    payload = models.JSONField()
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    response_code = models.PositiveSmallIntegerField(_("response code"), null=True, blank=True)
+    response_body = models.TextField(blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    last_attempt_at = models.DateTimeField(_("last attempt"), null=True, blank=True)
+    replay_of = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta(TenantModel.Meta):
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["organization", "endpoint", "created_at"])]
+        verbose_name = _("webhook delivery")
+        verbose_name_plural = _("webhook deliveries")
+
+    def __str__(self) -> str:
+        return f"{self.event} → {self.endpoint_id} ({self.status})"

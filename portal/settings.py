@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_celery_beat",
     "portal",
     "scoring",
@@ -200,21 +201,64 @@ CELERY_BEAT_SCHEDULE = {
             hour=(NIGHTLY_RECOMPUTE_HOUR + 2) % 24, minute=NIGHTLY_RECOMPUTE_MINUTE
         ),
     },
+    "daily-certification-expiry-webhooks": {
+        "task": "portal.certification_expiry_webhooks",
+        "schedule": crontab(hour=6, minute=0),
+    },
 }
+# Webhooks (portal.webhooks): attempts per delivery (exponential backoff between them), failed
+# deliveries in a row before an endpoint is disabled, the receiver's time to answer. Plain-HTTP
+# URLs only on loopback, and only when allowed (development, tests).
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=6)
+WEBHOOK_DISABLE_AFTER_FAILURES = env.int("WEBHOOK_DISABLE_AFTER_FAILURES", default=5)
+WEBHOOK_TIMEOUT_SECONDS = env.int("WEBHOOK_TIMEOUT_SECONDS", default=10)
+WEBHOOK_ALLOW_HTTP_LOOPBACK = env.bool("WEBHOOK_ALLOW_HTTP_LOOPBACK", default=DEBUG)
 
+# The REST API (`/api/v1/`, portal.api): sessions or API keys, the one error shape, cursor
+# pagination, a request budget per key or user, bulk uploads bounded in rows and bytes.
+API_RATE_LIMIT = env.str("API_RATE_LIMIT", default="1200/min")
+API_BULK_RATE_LIMIT = env.str("API_BULK_RATE_LIMIT", default="60/min")
+API_BULK_MAX_ROWS = env.int("API_BULK_MAX_ROWS", default=100_000)
+API_BULK_MAX_BYTES = env.int("API_BULK_MAX_BYTES", default=50 * 1024 * 1024)
+API_IDEMPOTENCY_TTL_HOURS = env.int("API_IDEMPOTENCY_TTL_HOURS", default=24)
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_SCHEMA_CLASS": "portal.api.schema.AutoSchema",
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "portal.api.auth.APIKeyAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["portal.api.auth.IsAuthenticatedCaller"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.CursorPagination",
+    "DEFAULT_PAGINATION_CLASS": "portal.api.pagination.ApiCursorPagination",
+    "DEFAULT_THROTTLE_CLASSES": ["portal.api.throttling.CallerRateThrottle"],
+    "EXCEPTION_HANDLER": "portal.api.errors.exception_handler",
     "PAGE_SIZE": 100,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Solutions Partner portal API",
-    "DESCRIPTION": "Partner Capability Scores, people, certifications and telemetry.",
+    "DESCRIPTION": (
+        "Partner Capability Scores, people, certifications and telemetry of the Solutions "
+        "Partner program. Authenticate with `Authorization: Bearer <key>` (an organization key "
+        "from Settings → API keys, or a platform key from program staff) or a browser session. "
+        "Organization resources live under `/api/v1/orgs/{partner_id}/`; a Partner ID the "
+        "caller may not see is a 404. Every error has the shape "
+        '`{"type": …, "errors": [{"code", "detail", "attr"}]}`. Lists are cursor-paginated '
+        "(`next` / `previous` links). Writes accept an `Idempotency-Key` header."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "SCHEMA_PATH_PREFIX": "/api/v1/",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # The schema generator is machinery, like the admin: it asks models for an empty queryset
+    # through the default manager (a tenant model's `objects` refuses unscoped queries).
+    "DEFAULT_QUERY_MANAGER": "_default_manager",
+    "ENUM_NAME_OVERRIDES": {
+        "AssociationTypeEnum": "scoring.models.AssociationType",
+        "ErrorTypeEnum": ["validation_error", "client_error", "server_error"],
+    },
 }
 
 LOGGING = {

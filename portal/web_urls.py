@@ -4,7 +4,7 @@
 
 from django.urls import include, path
 
-from portal import views
+from portal import api_key_views, views, webhook_views
 
 organization_patterns = [
     path("", views.organization_home, name="org_home"),
@@ -16,6 +16,28 @@ organization_patterns = [
         "invitations/<int:invitation_id>/revoke/",
         views.member_invitation_revoke,
         name="org_invitation_revoke",
+    ),
+    path("settings/api-keys/", api_key_views.api_keys, name="org_api_keys"),
+    path(
+        "settings/api-keys/<int:key_id>/revoke/",
+        api_key_views.api_key_revoke,
+        name="org_api_key_revoke",
+    ),
+    path("settings/webhooks/", webhook_views.webhooks, name="org_webhooks"),
+    path(
+        "settings/webhooks/<int:endpoint_id>/delete/",
+        webhook_views.webhook_delete,
+        name="org_webhook_delete",
+    ),
+    path(
+        "settings/webhooks/<int:endpoint_id>/enable/",
+        webhook_views.webhook_enable,
+        name="org_webhook_enable",
+    ),
+    path(
+        "settings/webhooks/deliveries/<int:delivery_id>/replay/",
+        webhook_views.webhook_replay,
+        name="org_webhook_replay",
     ),
 ]
 

@@ -518,3 +518,32 @@ class RecomputeRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.run_date} {self.status}"
+
+
+class ScoreRecomputeRequest(TenantModel):
+    """A recompute of one organization's scores asked for through the API, with its progress."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    as_of = models.DateField(_("as of"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.QUEUED
+    )
+    requested_by = models.CharField(_("requested by"), max_length=80)
+    requested_at = models.DateTimeField(_("requested"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    snapshots_written = models.PositiveIntegerField(_("snapshots written"), default=0)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["-requested_at"]
+        verbose_name = _("score recompute request")
+        verbose_name_plural = _("score recompute requests")
+
+    def __str__(self) -> str:
+        return f"{self.organization_id} {self.as_of} {self.status}"

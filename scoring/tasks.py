@@ -9,6 +9,7 @@ from celery import Task, shared_task
 from django.utils import timezone
 
 from scoring import services
+from scoring.webhook_events import scores_recomputed_notify
 
 logger = logging.getLogger(__name__)
 
@@ -25,9 +26,10 @@ RETRY_POLICY = {
 @shared_task(name="scoring.recompute_organizations", **RETRY_POLICY)
 def scores_recompute_task(organization_ids: list[int], as_of: str) -> int:
     """Recompute every designation of the given organizations as of the date (idempotent)."""
-    return services.scores_recompute(
-        organization_ids=organization_ids, as_of=date.fromisoformat(as_of)
-    )
+    day = date.fromisoformat(as_of)
+    written = services.scores_recompute(organization_ids=organization_ids, as_of=day)
+    scores_recomputed_notify(organization_ids=organization_ids, as_of=day)
+    return written
 
 
 class _ChunkTask(Task):
@@ -41,9 +43,9 @@ class _ChunkTask(Task):
 @shared_task(name="scoring.recompute_nightly_chunk", base=_ChunkTask, **RETRY_POLICY)
 def scores_recompute_chunk_task(run_id: int, organization_ids: list[int], as_of: str) -> int:
     """One chunk of the nightly run; counts itself done on the ledger."""
-    written = services.scores_recompute(
-        organization_ids=organization_ids, as_of=date.fromisoformat(as_of)
-    )
+    day = date.fromisoformat(as_of)
+    written = services.scores_recompute(organization_ids=organization_ids, as_of=day)
+    scores_recomputed_notify(organization_ids=organization_ids, as_of=day)
     services.recompute_run_chunk_done(run_id=run_id)
     return written
 
@@ -63,3 +65,11 @@ def scores_recompute_nightly_task(run_date: str | None = None) -> int | None:
     for chunk in chunks:
         scores_recompute_chunk_task.delay(run.pk, chunk, day.isoformat())
     return len(chunks)
+
+
+@shared_task(name="scoring.recompute_requested", **RETRY_POLICY)
+def recompute_request_run_task(request_id: int) -> int:
+    """Run one recompute asked for through the API (idempotent: a finished one is left alone)."""
+    from scoring import api_services
+
+    return api_services.recompute_request_run(request_id=request_id)

@@ -35,6 +35,17 @@ def staff(db):
 
 
 @pytest.fixture(autouse=True)
+def _default_language(settings):
+    """Each test starts in the default language: a request in Japanese leaves its language active
+    in the thread (LocaleMiddleware), and messages built by services after it would follow."""
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache():
     """Rate-limit counters and used TOTP codes live in the cache; tests must not share them."""
     from django.core.cache import cache

@@ -18,11 +18,14 @@ from portal.models import (
     Invitation,
     Membership,
     Organization,
+    OrganizationAPIKey,
     OrganizationLegacyCompetency,
     Person,
+    WebhookDelivery,
+    WebhookEndpoint,
 )
 from portal.tenancy import TenantManager, TenantModel, TenantScopeError, UnscopedTenantManager
-from scoring.models import Association, Customer, RuleSet, ScoreSnapshot
+from scoring.models import Association, Customer, RuleSet, ScoreRecomputeRequest, ScoreSnapshot
 from tests.benefits.tenancy_rows import benefits_rows
 from tests.factories import (
     HeldCertificationFactory,
@@ -171,7 +174,27 @@ def _one_of_each(organization: Organization) -> dict[type, models.Model]:
             total=10.0,
             qualified=False,
         ),
+        OrganizationAPIKey: OrganizationAPIKey.objects.create(
+            organization=organization,
+            name="HR sync",
+            prefix=f"t{organization.pk}",
+            hashed_secret="x",
+        ),
+        ScoreRecomputeRequest: ScoreRecomputeRequest.objects.create(
+            organization=organization, as_of=date(2024, 6, 30), requested_by="test"
+        ),
     }
+    endpoint = WebhookEndpoint.objects.create(
+        organization=organization, url="https://example.com/hook", events=["import.finished"]
+    )
+    rows[WebhookEndpoint] = endpoint
+    rows[WebhookDelivery] = WebhookDelivery.objects.create(
+        organization=organization,
+        endpoint=endpoint,
+        event="import.finished",
+        event_id="e",
+        payload={},
+    )
     rows.update(benefits_rows(organization, person=held.person))
     assert set(rows) == set(TENANT_MODELS), "a new tenant model needs a row here"
     return rows

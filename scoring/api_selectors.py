@@ -1,0 +1,111 @@
+"""Reads behind the scoring API: an organization's customers, associations and scores, and the
+program catalog. (scoring.selectors holds the reads the pages share.)"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+
+from django.db.models import Count, Max, Prefetch, Q, QuerySet
+
+from portal.models import Organization
+from scoring.models import (
+    Association,
+    CertificationGroup,
+    Customer,
+    Designation,
+    MetricRule,
+    MetricSource,
+    RuleSet,
+    ScoreSnapshot,
+    Workload,
+)
+from scoring.selectors import snapshot_latest_date, snapshot_list
+
+
+def customer_list(*, organization: Organization) -> QuerySet[Customer]:
+    """The customers the organization is associated with (any type, any time), with those
+    associations (the organization's only)."""
+    associations = Association.objects.for_org(organization)
+    return (
+        Customer.objects.filter(pk__in=associations.values("customer_id"))
+        .prefetch_related(
+            Prefetch("associations", queryset=associations.order_by("type", "workload"))
+        )
+        .order_by("pk")
+    )
+
+
+def association_list(*, organization: Organization) -> QuerySet[Association]:
+    """The organization's associations with their customers."""
+    return Association.objects.for_org(organization).select_related("customer")
+
+
+def association_active_q(*, on: date) -> Q:
+    return Q(start_month__lte=on) & (Q(end_month__isnull=True) | Q(end_month__gte=on))
+
+
+def score_current(*, organization: Organization) -> list[ScoreSnapshot]:
+    """The organization's latest scores: one snapshot per designation on the latest as-of
+    date, the latest rule-set version when a date has several."""
+    latest = snapshot_latest_date(organization=organization)
+    if latest is None:
+        return []
+    snapshots = snapshot_list(organization=organization, as_of=latest).order_by(
+        "designation__position", "designation_id", "-rule_set__version"
+    )
+    current: dict[int, ScoreSnapshot] = {}
+    for snapshot in snapshots:
+        current.setdefault(snapshot.designation_id, snapshot)
+    return list(current.values())
+
+
+def score_history(*, organization: Organization) -> QuerySet[ScoreSnapshot]:
+    """Every snapshot of the organization, newest first."""
+    return snapshot_list(organization=organization)
+
+
+def score_etag(*, organization: Organization) -> str:
+    """A validator of the organization's scores: changes whenever a snapshot is written."""
+    stamp = ScoreSnapshot.objects.for_org(organization).aggregate(
+        count=Count("pk"), latest=Max("as_of"), computed=Max("computed_at"), last=Max("pk")
+    )
+    text = (
+        f"{organization.pk}:{stamp['count']}:{stamp['latest']}:{stamp['computed']}:{stamp['last']}"
+    )
+    return '"' + hashlib.sha256(text.encode()).hexdigest()[:32] + '"'
+
+
+def designation_list() -> QuerySet[Designation]:
+    return Designation.objects.prefetch_related("certifications", "workloads").order_by(
+        "position", "code"
+    )
+
+
+def rule_set_list() -> QuerySet[RuleSet]:
+    """Every rule-set version with its metrics, sources and certification groups."""
+    return (
+        RuleSet.objects.select_related("designation")
+        .prefetch_related(
+            Prefetch(
+                "metrics",
+                queryset=MetricRule.objects.order_by("id").prefetch_related(
+                    Prefetch(
+                        "sources",
+                        queryset=MetricSource.objects.order_by("id").prefetch_related("workloads"),
+                    ),
+                    Prefetch(
+                        "certification_groups",
+                        queryset=CertificationGroup.objects.order_by("id").prefetch_related(
+                            "certifications"
+                        ),
+                    ),
+                ),
+            )
+        )
+        .order_by("pk")
+    )
+
+
+def workload_list() -> QuerySet[Workload]:
+    return Workload.objects.prefetch_related("designations").order_by("pk")
