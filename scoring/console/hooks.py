@@ -21,8 +21,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.functional import Promise
 
 from portal.models import Organization
+
+Label = str | Promise  # a lazy translation, usually
 
 
 @dataclass(frozen=True)
@@ -30,7 +33,7 @@ class ConsoleColumn:
     """A column of the organization list: `values` maps the page's organization ids to text."""
 
     key: str
-    label: str  # a lazy translation
+    label: Label
     values: Callable[[Sequence[int]], Mapping[int, str]]
     order: int = 100
 
@@ -44,9 +47,9 @@ class ConsoleFilter:
     """
 
     key: str
-    label: str
+    label: Label
     apply: Callable[[QuerySet[Organization], str], QuerySet[Organization]]
-    choices: tuple[tuple[str, str], ...] = ()
+    choices: tuple[tuple[str, Label], ...] = ()
     order: int = 100
 
 
@@ -56,7 +59,7 @@ class ConsoleDesignationCount:
     label) pairs, `counts` gives column key → designation id → organizations in one read."""
 
     key: str
-    columns: tuple[tuple[str, str], ...]
+    columns: tuple[tuple[str, Label], ...]
     counts: Callable[[], Mapping[str, Mapping[int, int]]]
     order: int = 100
 

@@ -163,7 +163,7 @@ def organization_export(request: HttpRequest) -> HttpResponse:
     organizations, _problems = _filtered(query, applied, values)
     buffer = io.StringIO()
     writer = SafeWriter(buffer)
-    extra_labels = [column.label for column in hooks.console_columns()]
+    extra_labels = [str(column.label) for column in hooks.console_columns()]
     writer.writerow(presenters.export_header(designations, extra_labels))
     # A page's worth at a time: a constant number of queries per page, bounded memory.
     paginator = Paginator(organizations, 500)
