@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+from pathlib import Path
 
 import pytest
 from django.db import connections
@@ -21,6 +22,21 @@ from tests.scoring.console.helpers import snapshot
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 HEADER = "partner_id,person_id,name,email\n"
+# Vendored, version-pinned (tests/e2e/vendor/…/README): injected into the page, never served.
+AXE = Path(__file__).parent / "vendor" / "axe-core-4.10.3" / "axe.min.js"
+
+
+def assert_accessible(page) -> None:
+    """axe-core finds no WCAG 2 A/AA violation on the page."""
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate(
+        "async () => await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21aa']})"
+    )
+    violations = [
+        (v["id"], v["help"], [node["target"] for node in v["nodes"]][:5])
+        for v in result["violations"]
+    ]
+    assert violations == [], page.url
 
 
 @pytest.fixture(autouse=True)
@@ -86,6 +102,7 @@ def test_staff_console_journey(live_server, page, shipped_catalog, background_im
     expect(table).to_contain_text("Hinoki Near Partners")
     expect(table).not_to_contain_text("Kaede Far Partners")
     page.screenshot(path="/tmp/staff-console-near.png", full_page=True)
+    assert_accessible(page)
 
     # Open it: the partner's score cards, and the staff actions.
     table.get_by_role("link", name="Hinoki Near Partners").click()
@@ -93,6 +110,12 @@ def test_staff_console_journey(live_server, page, shipped_catalog, background_im
     expect(page.get_by_test_id("score-security").get_by_test_id("total")).to_have_text("65.0")
     expect(page.get_by_test_id("open-admin")).to_be_visible()
     page.screenshot(path="/tmp/staff-console-organization.png", full_page=True)
+    assert_accessible(page)
+
+    page.get_by_role("link", name="Program statistics").click()
+    expect(page.get_by_test_id("designation-counts")).to_be_visible()
+    page.screenshot(path="/tmp/staff-console-statistics.png", full_page=True)
+    assert_accessible(page)
 
     # Upload a file with a bad row: reported, nothing written.
     page.get_by_role("link", name="Imports").click()
@@ -110,9 +133,11 @@ def test_staff_console_journey(live_server, page, shipped_catalog, background_im
     expect(page.get_by_test_id("confirm")).to_have_count(0)
     assert Person.objects.for_org(near).count() == 0
     page.screenshot(path="/tmp/staff-console-import-report.png", full_page=True)
+    assert_accessible(page)
 
     # Upload the corrected file, confirm, and watch the progress bar to the end.
     page.get_by_role("link", name="Imports").click()
+    assert_accessible(page)
     good = HEADER + "7700001,P1,Aiko Tanaka,aiko@example.com\n7700001,P2,Ben Ito,ben@example.com\n"
     page.select_option('select[name="kind"]', "people")
     page.set_input_files(
@@ -131,3 +156,4 @@ def test_staff_console_journey(live_server, page, shipped_catalog, background_im
     expect(page.get_by_test_id("created")).to_have_text("2")
     assert Person.objects.for_org(near).count() == 2
     page.screenshot(path="/tmp/staff-console-import-done.png", full_page=True)
+    assert_accessible(page)
