@@ -13,13 +13,16 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, timedelta
+from typing import Any
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy
 
 from benefits.models import DesignationStatus, DesignationTerm
-from benefits.selectors import window_rule_in_force, window_rules
+from benefits.selectors import holdings_on, window_rule_in_force, window_rules
 from portal.models import Organization
 
 
@@ -105,15 +108,29 @@ def designation_counts() -> Mapping[str, Mapping[int, int]]:
     return counts
 
 
+def organization_panel(organization: Organization) -> Mapping[str, Any]:
+    """The console's organization page: its designation statuses and specializations today,
+    with staff's way to award one (the admin's award form, which goes through the service)."""
+    holdings = holdings_on(organization=organization, on=timezone.localdate())
+    award_url = (
+        reverse("admin:benefits_specializationaward_add")
+        + "?"
+        + urlencode({"organization": organization.pk})
+    )
+    return {"holdings": holdings, "award_url": award_url}
+
+
 def register() -> None:
     """Fill in the console's hooks (from `BenefitsConfig.ready`)."""
     from scoring.console.hooks import (
         ConsoleColumn,
         ConsoleDesignationCount,
         ConsoleFilter,
+        ConsolePanel,
         register_console_column,
         register_console_designation_count,
         register_console_filter,
+        register_console_panel,
     )
 
     register_console_column(
@@ -137,5 +154,12 @@ def register() -> None:
                 (DesignationStatus.LAPSED.value, gettext_lazy("Lapsed")),
             ),
             counts=designation_counts,
+        )
+    )
+    register_console_panel(
+        ConsolePanel(
+            key="benefits",
+            template_name="benefits/console/_organization_panel.html",
+            context=organization_panel,
         )
     )

@@ -126,3 +126,17 @@ def test_the_list_with_2000_enrolled_organizations_keeps_its_query_ceiling(
     assert "Enrolled 3" in response.content.decode()
     with django_assert_max_num_queries(11):
         assert client.get(reverse("staff_statistics")).status_code == 200
+
+
+def test_the_organization_page_shows_holdings_and_the_award_action(client, staff, holders):
+    client.force_login(staff)
+    enrolled = holders["enrolled"]
+    body = client.get(reverse("staff_organization", args=[enrolled.partner_id])).content.decode()
+    panel = body[body.index('data-testid="console-benefits"') :]
+    security = panel[panel.index('data-designation="security"') :]
+    assert "Enrolled" in security[: security.index("</li>")]
+    award = reverse("admin:benefits_specializationaward_add") + f"?organization={enrolled.pk}"
+    assert award in panel
+    # The admin's form opens with the organization filled in.
+    form = client.get(award).content.decode()
+    assert f'value="{enrolled.pk}" selected' in form
