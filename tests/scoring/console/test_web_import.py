@@ -299,3 +299,32 @@ def test_non_staff_get_404_on_the_import_pages(client, org, member):
         assert client.get(reverse(name, args=[job.pk])).status_code == 404
     assert client.post(reverse("staff_import_confirm", args=[job.pk])).status_code == 404
     assert client.get(reverse("staff_imports")).status_code == 404
+
+
+def test_a_large_upload_is_hashed_and_stored_in_flat_memory(staff, tmp_path):
+    """Given a 8 MB upload spooled to disk (Django's parser streams anything larger than
+    FILE_UPLOAD_MAX_MEMORY_SIZE to a temporary file): hashing and storing it read a chunk at a
+    time."""
+    import tracemalloc
+
+    from django.core.files.uploadedfile import TemporaryUploadedFile
+
+    row = "1000001,P{n:07d},A person with a fairly long name to fill the line,p@example.com\n"
+    upload_file = TemporaryUploadedFile("big.csv", "text/csv", 0, "utf-8")
+    upload_file.write(b"partner_id,person_id,name,email\n")
+    for n in range(100_000):
+        upload_file.write(row.format(n=n).encode())
+    upload_file.flush()
+    size = upload_file.tell()
+    upload_file.size = size
+    assert size > 8_000_000
+    tracemalloc.start()
+    try:
+        job = import_services.import_job_create(kind="people", upload=upload_file, actor=staff)
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert job.file_size == size and job.lines == 100_001
+    assert job.sha256 == hashlib.sha256(Path(job.file.path).read_bytes()).hexdigest()
+    assert peak < 3 * 1024 * 1024, peak  # a 1 MB read chunk and change, not the file
+    upload_file.close()  # moved into MEDIA_ROOT by the storage: nothing left to delete
