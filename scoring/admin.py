@@ -29,15 +29,19 @@ from portal.exceptions import ApplicationError
 from scoring.models import (
     Association,
     CertificationGroup,
+    CertificationLifetime,
+    CertificationStep,
     Customer,
     Designation,
     MetricRule,
     MetricSource,
     ProgramDate,
+    RateCardEntry,
     RecomputeRun,
     RuleSet,
     ScoreSnapshot,
     Specialization,
+    Track,
     Usage,
     Workload,
 )
@@ -183,10 +187,55 @@ class ProgramDateAdmin(SimpleHistoryAdmin):
     search_fields = ["code", "name", "name_ja"]
 
 
+class RuleSetPartInline(admin.TabularInline):
+    """A part of a rule set edited on its page (tracks, lifetimes, rate card): read-only once
+    the rule set is locked."""
+
+    extra = 0
+
+    def _locked(self, obj: RuleSet | None) -> bool:
+        return obj is not None and obj.pk is not None and _is_locked(obj)
+
+    def has_add_permission(self, request: HttpRequest, obj: RuleSet | None) -> bool:  # type: ignore[override]  # Django passes the parent
+        return not self._locked(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: RuleSet | None = None) -> bool:
+        return not self._locked(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: RuleSet | None = None) -> bool:
+        return not self._locked(obj) and super().has_delete_permission(request, obj)
+
+
+class TrackInline(RuleSetPartInline):
+    model = Track
+    fields = [
+        "code",
+        "name",
+        "name_ja",
+        "position",
+        "classify_rule",
+        "classify_count",
+        "classify_threshold",
+        "classify_segment",
+        "classify_share",
+        "classify_workloads",
+    ]
+
+
+class CertificationLifetimeInline(RuleSetPartInline):
+    model = CertificationLifetime
+    fields = ["certification", "counts_until"]
+
+
+class RateCardEntryInline(RuleSetPartInline):
+    model = RateCardEntry
+    fields = ["workload", "measure", "rate"]
+
+
 class MetricRuleInline(admin.TabularInline):
     model = MetricRule
     extra = 0
-    fields = ["code", "max_points", "target", "scaling", "unit_label"]
+    fields = ["code", "track", "max_points", "target", "scaling", "unit_label"]
     # Sources and certification groups are edited on each metric's own page.
     show_change_link = True
 
@@ -227,7 +276,28 @@ class RuleSetAdmin(RuleSetGuardMixin, SimpleHistoryAdmin):
     list_select_related = ["designation"]
     search_fields = ["designation__code", "designation__name", "notes"]
     readonly_fields = ["created_at"]
-    inlines = [MetricRuleInline]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "designation",
+                    "version",
+                    "effective_from",
+                    "qualifying_total",
+                    "min_metric_points",
+                    "track_mode",
+                    "notes",
+                    "created_at",
+                ]
+            },
+        ),
+        (
+            _("Published source"),
+            {"fields": ["release", "source_title", "source_url", "published_on"]},
+        ),
+    ]
+    inlines = [TrackInline, MetricRuleInline, CertificationLifetimeInline, RateCardEntryInline]
     actions = ["copy_as_new_version"]
     change_form_template = "admin/scoring/ruleset/change_form.html"
 
@@ -360,9 +430,15 @@ class MetricSourceInline(MetricPartInline):
     filter_horizontal = ["workloads"]
 
 
+class CertificationStepInline(MetricPartInline):
+    model = CertificationStep
+    fields = ["position", "scoring", "min_people", "points_each", "points_cap"]
+
+
 class CertificationGroupInline(MetricPartInline):
     model = CertificationGroup
     filter_horizontal = ["certifications"]
+    fields = ["step", "mode", "certifications"]
 
 
 @admin.register(MetricRule)
@@ -371,7 +447,7 @@ class MetricRuleAdmin(RuleSetGuardMixin, SimpleHistoryAdmin):
     list_filter = ["rule_set__designation", "code"]
     list_select_related = ["rule_set__designation"]
     search_fields = ["rule_set__designation__code", "unit_label"]
-    inlines = [MetricSourceInline, CertificationGroupInline]
+    inlines = [MetricSourceInline, CertificationStepInline, CertificationGroupInline]
 
     def rule_set_of(self, obj: MetricRule) -> RuleSet | None:
         return obj.rule_set if obj.rule_set_id else None

@@ -20,6 +20,25 @@ Program reading (shared/spec/program.md, with its [decision]s):
   a partner located in China;
 - growth and deployments look at the customers associated in the current month, from a baseline
   of 12 months ago or the first month of association when that is later.
+
+The published versions' computations (MetricSource.computation), the same way — arithmetic over
+the masked month columns, aggregated per organization, no loop over customers:
+- qualifying_net: units in a band (`usage_threshold` or `seat_threshold` .. `seat_max`) over the
+  last `lookback_months` months, now minus 12 months ago; a unit is a tenant with one workload
+  in the band, a tenant's total, or each workload of a tenant;
+- percent_growth: the summed value now and 12 months ago (both masked by the associations),
+  handed to the engine as the value and its baseline (`key@base`);
+- distinct_services: workloads (Azure services) with consumption over the trailing 12 months;
+- active_ratio_net: tenants whose active users of the eligible workloads reach the ratio of their
+  paid seats (those workloads' seats when reported per workload, else the tenant's), now minus
+  at their baseline month, so that a tenant already deployed when claimed does not count;
+- a seat band on growth or active ratios keeps the tenants with an eligible workload's paid seats
+  (or the tenant's) in the band in the current month;
+- consumption value: active users and capacity × the rule set's rate card, per workload;
+- classification of tracks: workloads over a revenue on one tenant now and 12 months ago, and the
+  share of the customers associated now in a segment.
+[decision] Percentage growth reads "last month vs the same month last year" (the pages' formula);
+the Azure page's "trailing 12 months" wording is not modelled.
 """
 
 from __future__ import annotations
@@ -35,8 +54,14 @@ from typing import Any
 from django.db import connection, transaction
 
 from portal.models import HeldCertification
-from scoring.models import Measure, MetricCode
-from scoring.selectors import CertificationRequirement, RuleSetInForce, SourceParams
+from scoring import engine
+from scoring.models import Measure, MetricCode, MetricSource, Track
+from scoring.selectors import (
+    CertificationRequirement,
+    Classification,
+    RuleSetInForce,
+    SourceParams,
+)
 
 WINDOW_MONTHS = 24
 NOW = WINDOW_MONTHS - 1  # idx of the current month
@@ -111,15 +136,62 @@ class _Family:
     attributions: tuple[str, ...]
     measure: str
     workloads: tuple[str, ...]
+    rates: tuple[tuple[str, str, Decimal], ...] = ()
 
 
 def _family_of(source: SourceParams) -> _Family:
-    workloads = () if source.measure in TENANT_MEASURES else source.workloads
+    if source.measure in TENANT_MEASURES:
+        # Paid seats per workload (seat bands) and of the whole tenant (blank) alike.
+        workloads = tuple(sorted({"", *source.workloads})) if source.computation else ()
+    else:
+        workloads = source.workloads
+    if source.measure == Measure.CONSUMPTION_VALUE:
+        rated = {workload for _, workload, _ in source.rates}
+        workloads = tuple(w for w in workloads if w in rated)
+        rates = tuple(r for r in source.rates if r[1] in workloads)
+        return _Family(source.platform, source.attributions, source.measure, workloads, rates)
     return _Family(source.platform, source.attributions, source.measure, workloads)
+
+
+_RATED_MEASURES = (Measure.ACTIVE_USERS.value, Measure.CAPACITY.value)
+
+
+def _series_measures(measure: str) -> tuple[str, ...]:
+    """The imported measures a family's measure reads."""
+    return _RATED_MEASURES if measure == Measure.CONSUMPTION_VALUE else (measure,)
+
+
+CLASSIFY_WORKLOADS = "classify_workloads"
+
+
+def _lit(value: object) -> str:
+    """A rule's number as an SQL literal. The published computations write their thresholds
+    into the statement: they sit inside expressions built before the rows they read, so that
+    positional parameters would come out of order. Decimal's text is digits, '.' and '-' only."""
+    number = Decimal(str(value))
+    if not number.is_finite():
+        raise ValueError(f"not a finite number: {value!r}")
+    return format(number, "f")
+
+
+def _quote(text: str) -> str:
+    """A catalog code as an SQL string literal (quotes doubled)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+_COMPUTED_KINDS = {
+    MetricSource.Computation.QUALIFYING_NET.value: "qualifying_net",
+    MetricSource.Computation.PERCENT_GROWTH.value: "percent_growth",
+    MetricSource.Computation.DISTINCT_SERVICES.value: "distinct_services",
+    MetricSource.Computation.ACTIVE_RATIO_NET.value: "active_ratio_net",
+    "classify_workloads": "classify_workloads",
+}
 
 
 def _tail_kind(source: SourceParams) -> str:
     """Which computation a source needs: what its metric counts and which measure feeds it."""
+    if source.computation:
+        return _COMPUTED_KINDS[source.computation]
     if source.metric_code == MetricCode.NET_CUSTOMER_ADDS:
         return "seat_adds" if source.measure in TENANT_MEASURES else "average_adds"
     if source.metric_code == MetricCode.USAGE_GROWTH:
@@ -230,7 +302,8 @@ class _ChunkStatement:
         # grow with every partner; a join would let the planner scan them whole per chunk.
         sql.add(
             "(SELECT c.platform FROM scoring_customer c WHERE c.id = a.customer_id) AS platform,"
-            "(SELECT c.production FROM scoring_customer c WHERE c.id = a.customer_id) AS prod"
+            "(SELECT c.production FROM scoring_customer c WHERE c.id = a.customer_id) AS prod,"
+            "(SELECT c.segment FROM scoring_customer c WHERE c.id = a.customer_id) AS seg"
         )
         sql.add("FROM scoring_association a WHERE")
         sql.in_list("a.organization_id", self.organization_ids)
@@ -251,7 +324,7 @@ class _ChunkStatement:
         )
 
     # Sources that look further back than the current month's baseline (11..23).
-    _WHOLE_WINDOW = {"average_adds", "trailing_deployments"}
+    _WHOLE_WINDOW = {"average_adds", "trailing_deployments", "qualifying_net"}
 
     def _series(self, name: str, measures: Sequence[str], first: int) -> None:
         """{name}(cust, measure, wl, v<first>..v23): the chunk's customers' months, a row a series.
@@ -305,10 +378,27 @@ class _ChunkStatement:
         sql.in_list("type", family.attributions).add("AND wl <> '' GROUP BY org, cust, wl),")
         sql.add(f"{name}_k AS (SELECT a.org, a.cust, s.wl, a.prod, a.now_start,")
         sql.add("CASE WHEN s.wl = '' THEN a.mask_all ELSE a.mask_blank | COALESCE(w.mask, 0) END")
-        sql.add(f"AS mask, {', '.join(f's.v{k}' for k in range(first, WINDOW_MONTHS))}")
-        sql.add(
-            f"FROM {name}_a a JOIN {series} s ON s.cust = a.cust AND s.measure = %s", family.measure
-        )
+        if family.rates:
+            # Consumption value: the rated measure of each workload × its rate.
+            rate = (
+                "CASE "
+                + " ".join(
+                    f"WHEN s.measure = {_quote(measure)} AND s.wl = {_quote(workload)}"
+                    f" THEN {_lit(value)}"
+                    for measure, workload, value in family.rates
+                )
+                + " ELSE 0 END"
+            )
+            columns = [f"s.v{k} * {rate} AS v{k}" for k in range(first, WINDOW_MONTHS)]
+            sql.add(f"AS mask, {', '.join(columns)}")
+            sql.add(f"FROM {name}_a a JOIN {series} s ON s.cust = a.cust AND ")
+            sql.in_list("s.measure", _RATED_MEASURES)
+        else:
+            sql.add(f"AS mask, {', '.join(f's.v{k}' for k in range(first, WINDOW_MONTHS))}")
+            sql.add(
+                f"FROM {name}_a a JOIN {series} s ON s.cust = a.cust AND s.measure = %s",
+                family.measure,
+            )
         sql.add("AND ").in_list("s.wl", family.workloads or ("",))
         sql.add(f"LEFT JOIN {name}_w w ON w.org = a.org AND w.cust = a.cust AND w.wl = s.wl),")
         masked = ", ".join(
@@ -380,10 +470,13 @@ class _ChunkStatement:
         )
 
     def growth(self, name: str, rows: str, source: SourceParams, single: bool) -> None:
-        """Σ over customers associated now of (value now − value at their baseline month)."""
+        """Σ over customers associated now of (value now − value at their baseline month);
+        with a seat band (published tracks), only the tenants in the band now."""
+        band = self._band(source)
+        where = f" WHERE {band}" if band else ""
         self.sql.add(
             f"{name} AS (SELECT org, SUM(m{NOW} - {_at_baseline('m{k}')}) AS v FROM {rows} rows_"
-            " GROUP BY org),"
+            f"{where} GROUP BY org),"
         )
 
     def crossing_deployments(
@@ -463,6 +556,133 @@ class _ChunkStatement:
             source.usage_threshold or Decimal(0),
         )
 
+    def _band(self, source: SourceParams) -> str:
+        """A condition on `cust`: an eligible workload's paid seats (or the tenant's) are in the
+        source's seat band in the current month; "" without a band."""
+        if source.seat_max is None and source.seat_threshold is None:
+            return ""
+        conditions = ["ps.measure = 'paid_seats'"]
+        if source.seat_max is not None:
+            conditions.append(f"ps.v{NOW} <= {_lit(source.seat_max)}")
+        if source.seat_threshold is not None:
+            conditions.append(f"ps.v{NOW} >= {_lit(source.seat_threshold)}")
+        workloads = ", ".join(_quote(w) for w in ("", *source.workloads))
+        return (
+            f"cust IN (SELECT ps.cust FROM {self.seats_series} ps WHERE "
+            f"{' AND '.join(conditions)} AND ps.wl IN ({workloads}))"
+        )
+
+    def _in_band(self, column: str, source: SourceParams) -> str:
+        """`column` within the band usage_threshold (or seat_threshold) .. seat_max."""
+        low = source.usage_threshold
+        if low is None:
+            low = None if source.seat_threshold is None else Decimal(source.seat_threshold)
+        parts = []
+        if low is not None:
+            parts.append(f"{column} >= {_lit(low)}")
+        if source.seat_max is not None:
+            parts.append(f"{column} <= {_lit(source.seat_max)}")
+        return "(" + " AND ".join(parts or [f"{column} > 0"]) + ")"
+
+    def _qualifies(self, column: str, month: int, source: SourceParams) -> str:
+        """1 when the column is in the band in one of the `lookback_months` months to `month`."""
+        months = range(month - max(1, source.lookback_months) + 1, month + 1)
+        cases = " OR ".join(self._in_band(column.format(k=k), source) for k in months)
+        return f"CASE WHEN {cases} THEN 1 ELSE 0 END"
+
+    def qualifying_net(self, name: str, rows: str, source: SourceParams, single: bool) -> None:
+        """Units qualifying now minus 12 months ago (a tenant's workload, a tenant, its total)."""
+        unit = source.count_unit or MetricSource.CountUnit.TENANT_ANY
+        if unit == MetricSource.CountUnit.WORKLOAD:
+            now = self._qualifies("m{k}", NOW, source)
+            before = self._qualifies("m{k}", YEAR_AGO, source)
+            self.sql.add(
+                f"{name} AS (SELECT org, SUM({now}) - SUM({before}) AS v FROM {rows} rows_"
+                " GROUP BY org),"
+            )
+            return
+        looked = range(YEAR_AGO - max(1, source.lookback_months) + 1, NOW + 1)
+        if unit == MetricSource.CountUnit.TENANT_TOTAL:
+            per = self._per_customer(
+                f"{rows} rows_", [(f"t{k}", "SUM", f"m{k}") for k in looked], single
+            )
+            now = self._qualifies("t{k}", NOW, source)
+            before = self._qualifies("t{k}", YEAR_AGO, source)
+        else:
+            per = self._per_customer(
+                f"{rows} rows_",
+                [
+                    ("q_now", "MAX", self._qualifies("m{k}", NOW, source)),
+                    ("q_before", "MAX", self._qualifies("m{k}", YEAR_AGO, source)),
+                ],
+                single,
+            )
+            now, before = "q_now", "q_before"
+        self.sql.add(
+            f"{name} AS (SELECT org, SUM({now}) - SUM({before}) AS v FROM {per} per GROUP BY org),"
+        )
+
+    def percent_growth(self, name: str, rows: str, source: SourceParams, single: bool) -> None:
+        """The summed value now (v) and 12 months ago (b), for the engine's percentage."""
+        band = self._band(source)
+        where = f" WHERE {band}" if band else ""
+        self.sql.add(
+            f"{name} AS (SELECT org, SUM(m{NOW}) AS v, SUM(m{YEAR_AGO}) AS b FROM {rows} rows_"
+            f"{where} GROUP BY org),"
+        )
+
+    def distinct_services(self, name: str, rows: str, source: SourceParams, single: bool) -> None:
+        """Workloads with consumption over the trailing 12 months, across the customers."""
+        self.sql.add(
+            f"""{name} AS (SELECT org, COUNT(*) AS v FROM (
+                SELECT org, wl FROM {rows} rows_ GROUP BY org, wl
+                HAVING SUM({_sum(f"m{k}" for k in TRAILING)}) > 0) services GROUP BY org),"""
+        )
+
+    def active_ratio_net(self, name: str, rows: str, source: SourceParams, single: bool) -> None:
+        """Tenants whose active users reach the ratio of their paid seats, now minus at their
+        baseline (12 months ago, or the month of association when later)."""
+        workloads = ", ".join(_quote(w) for w in source.workloads if w) or "''"
+        seat_columns = ", ".join(
+            f"COALESCE(NULLIF(SUM(CASE WHEN ps.wl IN ({workloads}) THEN ps.v{k} ELSE 0 END), 0),"
+            f" SUM(CASE WHEN ps.wl = '' THEN ps.v{k} ELSE 0 END)) AS s{k}"
+            for k in BASELINES
+        )
+        users = self._per_customer(
+            f"{rows} rows_", [(f"u{k}", "SUM", f"m{k}") for k in BASELINES], single
+        )
+        band = self._band(source)
+        ratio = _lit(source.usage_threshold or 0)
+        deployed = f"CASE WHEN s{{k}} > 0 AND u{{k}} >= {ratio} * s{{k}} THEN 1 ELSE 0 END"
+        baseline = " ".join(f"WHEN {k} THEN {deployed.format(k=k)}" for k in BASELINES)
+        self.sql.add(
+            f"""{name} AS (SELECT org, SUM({deployed.format(k=NOW)})
+                    - SUM(CASE COALESCE(b_idx, {YEAR_AGO}) {baseline} END) AS v FROM (
+                SELECT u.*, {", ".join(f"s.s{k}" for k in BASELINES)} FROM {users} u
+                JOIN (SELECT ps.cust, {seat_columns} FROM {self.seats_series} ps
+                      WHERE ps.measure = 'paid_seats' GROUP BY ps.cust) s ON s.cust = u.cust
+                {"WHERE u." + band if band else ""}) per GROUP BY org),"""
+        )
+
+    def classify_workloads(self, name: str, rows: str, source: SourceParams, single: bool) -> None:
+        """Distinct workloads over the revenue on one tenant now and 12 months ago."""
+        threshold = _lit(source.usage_threshold or 0)
+        self.sql.add(
+            f"""{name} AS (SELECT org, COUNT(DISTINCT wl) AS v FROM {rows} rows_
+            WHERE m{NOW} > {threshold} AND m{YEAR_AGO} > {threshold} GROUP BY org),"""
+        )
+
+    def segment_shares(self, segments: Sequence[str]) -> None:
+        """seg_share(org, total, s<i>...): customers associated now, and those per segment."""
+        columns = ", ".join(
+            f"COUNT(DISTINCT CASE WHEN seg = {_quote(segment)} THEN cust END) AS s{i}"
+            for i, segment in enumerate(segments)
+        )
+        self.sql.add(
+            f"seg_share AS (SELECT org, COUNT(DISTINCT cust) AS total, {columns} FROM assoc"
+            f" WHERE s_idx <= {NOW} AND e_idx >= {NOW} GROUP BY org),"
+        )
+
     # What rows of its family each kind reads: baselines need an association in the current month.
     _NEEDS_BASELINE = {
         "seat_adds": False,
@@ -471,23 +691,42 @@ class _ChunkStatement:
         "share_deployments": True,
         "trailing_deployments": True,
         "crossing_deployments": True,
+        "qualifying_net": False,
+        "percent_growth": False,
+        "distinct_services": False,
+        "active_ratio_net": False,
+        "classify_workloads": False,
     }
 
-    def run(self, families: dict[_Family, list[SourceParams]]) -> list[list[dict[int, Decimal]]]:
-        """Per family, per source: organization → value."""
+    _SEATS_KINDS = {"share_deployments", "active_ratio_net"}
+
+    def run(
+        self, families: dict[_Family, list[SourceParams]], segments: Sequence[str] = ()
+    ) -> tuple[list[list[dict[int, Decimal]]], dict[int, dict[str, tuple[int, int]]]]:
+        """Per family, per source: organization → value (a percentage-growth source's value is
+        (now, baseline) packed as two entries, see `baselines`); and per organization, per
+        segment, (customers in it, customers) associated in the current month."""
         sources = [
             (f_index, family, source)
             for f_index, (family, members) in enumerate(families.items())
             for source in members
         ]
-        measures = {family.measure for family in families}
-        if any(_tail_kind(source) == "share_deployments" for _, _, source in sources):
+        measures = {m for family in families for m in _series_measures(family.measure)}
+        if any(
+            _tail_kind(source) in self._SEATS_KINDS
+            or source.seat_max is not None
+            or source.seat_threshold is not None
+            for _, _, source in sources
+        ):
             measures.add(Measure.PAID_SEATS)
         whole = {
-            family.measure
+            m
             for _, family, source in sources
             if _tail_kind(source) in self._WHOLE_WINDOW
+            for m in _series_measures(family.measure)
         }
+        if whole & set(_RATED_MEASURES):
+            whole |= set(_RATED_MEASURES)  # consumption value reads both from one series
         self._associations()
         # Two series CTEs: the measures read over the whole window, and those read from 11 on.
         series_of = {}
@@ -500,27 +739,93 @@ class _ChunkStatement:
                 series_of.update(dict.fromkeys(members, (name, first)))
         self.seats_series = series_of.get(Measure.PAID_SEATS, ("", 0))[0]
         for f_index, family in enumerate(families):
-            self._family(f"f{f_index}", family, *series_of[family.measure])
+            self._family(f"f{f_index}", family, *series_of[_series_measures(family.measure)[0]])
+        percent: set[int] = set()
         for s_index, (f_index, family, source) in enumerate(sources):
             kind = _tail_kind(source)
             condition = "b_idx IS NOT NULL" if self._NEEDS_BASELINE[kind] else ""
             rows = self._rows(f"f{f_index}", source, condition)
             single = len(family.workloads or ("",)) == 1
             getattr(self, kind)(f"r{s_index}", rows, source, single)
+            if kind == "percent_growth":
+                percent.add(s_index)
+        if segments:
+            self.segment_shares(segments)
         self.sql.parts[-1] = self.sql.parts[-1].rstrip().removesuffix(",")
-        self.sql.add(
-            "\nUNION ALL\n".join(
-                f"SELECT {s_index} AS src, org, v FROM r{s_index}"
-                for s_index in range(len(sources))
-            )
+        # A typed NULL: PostgreSQL takes a bare NULL in the first SELECT of a UNION for text.
+        no_baseline = "CAST(NULL AS NUMERIC)"
+        selects = [
+            f"SELECT {s_index} AS src, org, v, {'b' if s_index in percent else no_baseline} AS b"
+            f" FROM r{s_index}"
+            for s_index in range(len(sources))
+        ]
+        selects.extend(
+            f"SELECT {-1 - i} AS src, org, s{i} AS v, total AS b FROM seg_share"
+            for i, _ in enumerate(segments)
         )
+        if not selects:
+            return [[] for _ in families], {}
+        self.sql.add("\nUNION ALL\n".join(selects))
         found: list[dict[int, Decimal]] = [{} for _ in sources]
-        for s_index, org, value in _fetch_chunk_statement(self.sql):
+        shares: dict[int, dict[str, tuple[int, int]]] = defaultdict(dict)
+        self.baselines: list[dict[int, Decimal]] = [{} for _ in sources]
+        for s_index, org, value, base in _fetch_chunk_statement(self.sql):
+            if s_index < 0:
+                shares[org][segments[-1 - s_index]] = (int(value or 0), int(base or 0))
+                continue
             found[s_index][org] = _number(value)
+            if s_index in percent:
+                self.baselines[s_index][org] = _number(base)
         out: list[list[dict[int, Decimal]]] = [[] for _ in families]
-        for (f_index, _, _), values in zip(sources, found, strict=True):
+        self.family_baselines: list[list[dict[int, Decimal]]] = [[] for _ in families]
+        for (f_index, _, _), values, bases in zip(sources, found, self.baselines, strict=True):
             out[f_index].append(values)
-        return out
+            self.family_baselines[f_index].append(bases)
+        return out, shares
+
+
+def _metric_kind(source: SourceParams) -> str:
+    """What a source's metric counts, for telling identical sources apart: the metric code
+    without its track (an Enterprise and an SMB metric can share one computation)."""
+    return source.metric_code.rsplit("/", 1)[-1]
+
+
+_NO_SOURCE = SourceParams(
+    metric_code="",
+    key="",
+    platform="",
+    attributions=(),
+    measure="",
+    workloads=(),
+    seat_threshold=None,
+    usage_threshold=None,
+    production_only=False,
+)
+
+
+def _classification_source(classification: Classification) -> SourceParams:
+    """Workloads over a revenue per tenant: billed revenue of any association on Dynamics."""
+    return SourceParams(
+        metric_code="classification",
+        key="",
+        platform="dynamics",
+        attributions=("CPOR", "CSP", "DPOR", "PAL"),
+        measure=Measure.REVENUE_USD,
+        workloads=classification.workloads,
+        seat_threshold=None,
+        usage_threshold=classification.threshold,
+        production_only=False,
+        computation=CLASSIFY_WORKLOADS,
+    )
+
+
+def _classification_holds(
+    classification: Classification, workloads: Decimal, shares: dict[str, tuple[int, int]]
+) -> bool:
+    if classification.rule == Track.Rule.WORKLOAD_REVENUE:
+        return workloads >= (classification.count or 0)
+    in_segment, total = shares.get(classification.segment, (0, 0))
+    return total > 0 and Decimal(in_segment) >= (classification.share or Decimal(0)) * total
 
 
 def _certified_individuals(
@@ -577,32 +882,65 @@ def compute_measures(
     }
     # Sources are grouped by the series they read (one masked family each in the statement);
     # identical sources in several designations (e.g. M365 seat adds) are computed once.
+    # A track's classification by workload revenue is one more source of the same kind.
+    classifying = {
+        c: _classification_source(c)
+        for rs in rule_sets
+        for c in rs.classifications
+        if c.rule == Track.Rule.WORKLOAD_REVENUE
+    }
+    every_source = [s for rs in rule_sets for s in rs.sources] + list(classifying.values())
     families: dict[_Family, list[SourceParams]] = defaultdict(list)
+    for source in every_source:
+        distinct = dataclasses.replace(source, key="", metric_code=_metric_kind(source))
+        if distinct not in families[_family_of(source)]:
+            families[_family_of(source)].append(distinct)
+    segments = sorted({c.segment for rs in rule_sets for c in rs.classifications if c.segment})
+    computed: dict[SourceParams, tuple[dict[int, Decimal], dict[int, Decimal]]] = {}
+    shares: dict[int, dict[str, tuple[int, int]]] = {}
+    if families or segments:
+        statement = _ChunkStatement(organization_ids, as_of)
+        per_family, shares = statement.run(families, segments)
+        for f_index, (sources, family_values) in enumerate(
+            zip(families.values(), per_family, strict=True)
+        ):
+            bases = statement.family_baselines[f_index]
+            for source, values, base in zip(sources, family_values, bases, strict=True):
+                computed[source] = (values, base)
     for rule_set in rule_sets:
         for source in rule_set.sources:
-            distinct = dataclasses.replace(source, key="")
-            if distinct not in families[_family_of(source)]:
-                families[_family_of(source)].append(distinct)
-    computed: dict[SourceParams, dict[int, Decimal]] = {}
-    if families:
-        per_family = _ChunkStatement(organization_ids, as_of).run(families)
-        for sources, family_values in zip(families.values(), per_family, strict=True):
-            for source, values in zip(sources, family_values, strict=True):
-                computed[source] = values
-    for rule_set in rule_sets:
-        for source in rule_set.sources:
-            values = computed[dataclasses.replace(source, key="")]
+            found, found_bases = computed[
+                dataclasses.replace(source, key="", metric_code=_metric_kind(source))
+            ]
             for org in organization_ids:
-                result[org][rule_set.designation_code][source.metric_code][source.key] = values.get(
-                    org, Decimal(0)
+                slot = result[org][rule_set.designation_code][source.metric_code]
+                slot[source.key] = found.get(org, Decimal(0))
+                if source.computation == MetricSource.Computation.PERCENT_GROWTH:
+                    slot[source.key + engine.BASELINE_SUFFIX] = found_bases.get(org, Decimal(0))
+        for classification in rule_set.classifications:
+            for org in organization_ids:
+                holds = _classification_holds(
+                    classification,
+                    computed.get(
+                        dataclasses.replace(
+                            classifying.get(classification) or _NO_SOURCE,
+                            key="",
+                            metric_code=_metric_kind(classifying.get(classification) or _NO_SOURCE),
+                        ),
+                        ({}, {}),
+                    )[0].get(org, Decimal(0)),
+                    shares.get(org, {}),
                 )
+                result[org][rule_set.designation_code][engine.CLASSIFICATION][
+                    classification.track
+                ] = Decimal(1 if holds else 0)
     all_requirements = [r for rs in rule_sets for r in rs.certification_requirements]
     certified = _certified_individuals(organization_ids, as_of, all_requirements)
     for rule_set in rule_sets:
         for req in rule_set.certification_requirements:
             key = _requirement_key(req)
             for org in organization_ids:
-                result[org][rule_set.designation_code][req.metric_code]["people"] = Decimal(
+                result[org][rule_set.designation_code][req.metric_code][req.key] = Decimal(
                     certified.get((org, key), 0)
                 )
     return result

@@ -7,6 +7,8 @@ to one organization.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
@@ -27,6 +29,13 @@ class AssociationType(models.TextChoices):
     CPOR = "CPOR", _("CPOR (Claiming Partner of Record)")
     PAL = "PAL", _("PAL (Partner Admin Link)")
     DPOR = "DPOR", _("DPOR (Digital Partner of Record)")
+    CSP = "CSP", _("CSP (Cloud Solution Provider, Tier 1 or Tier 2)")
+
+
+class CustomerSegment(models.TextChoices):
+    SMB = "smb", _("SMB")
+    CORPORATE = "corporate", _("Corporate")
+    ENTERPRISE = "enterprise", _("Enterprise")
 
 
 class Measure(models.TextChoices):
@@ -35,7 +44,10 @@ class Measure(models.TextChoices):
     ACTIVE_USERS = "active_users", _("Monthly active users")
     ACR_USD = "acr_usd", _("Azure consumed revenue (USD)")
     REVENUE_USD = "revenue_usd", _("Billed revenue (USD)")
+    CAPACITY = "capacity", _("Capacity units")
     CERTIFICATIONS = "certifications", _("Certified individuals")
+    # Computed, never imported: active users or capacity × the rule set's rate card.
+    CONSUMPTION_VALUE = "consumption_value", _("Monthly consumption value")
 
 
 class MetricCode(models.TextChoices):
@@ -104,11 +116,17 @@ class Specialization(LocalizedNameMixin):
 
 
 class Workload(LocalizedNameMixin):
-    """A product (M365 / Dynamics workload) or an Azure solution area that telemetry reports."""
+    """A product (M365 / Dynamics workload), an Azure solution area or an Azure service.
+
+    An Azure service (`kind` service) names the solution areas it belongs to (`areas`): a rule
+    counting an area counts its services' consumption too. `distinct_service` says whether it
+    counts as a distinct service for deployments (virtual machines do not).
+    """
 
     class Kind(models.TextChoices):
         PRODUCT = "product", _("Product / workload")
         AREA = "area", _("Azure solution area")
+        SERVICE = "service", _("Azure service")
 
     code = models.CharField(
         _("code"),
@@ -121,8 +139,20 @@ class Workload(LocalizedNameMixin):
     designations = models.ManyToManyField(
         Designation, blank=True, related_name="workloads", verbose_name=_("counts for")
     )
+    areas = models.ManyToManyField(
+        "self",
+        symmetrical=False,
+        blank=True,
+        related_name="services",
+        verbose_name=_("solution areas (Azure services)"),
+    )
+    distinct_service = models.BooleanField(
+        _("counts as a distinct service"),
+        default=True,
+        help_text=_("Azure services only: virtual machines and their licences do not count."),
+    )
 
-    history = HistoricalRecords(m2m_fields=[designations])
+    history = HistoricalRecords(m2m_fields=[designations, areas])
 
     class Meta:
         ordering = ["platform", "code"]
@@ -147,6 +177,12 @@ class ProgramDate(LocalizedNameMixin):
         verbose_name_plural = _("program dates")
 
 
+class TrackMode(models.TextChoices):
+    SINGLE = "single", _("One track")
+    BEST = "best", _("Scored on every track, the best counts")
+    CLASSIFIED = "classified", _("One track, assigned by a classification rule")
+
+
 class RuleSet(models.Model):
     """One version of a designation's scoring rules, in force from `effective_from`.
 
@@ -164,6 +200,20 @@ class RuleSet(models.Model):
         _("minimum points in every metric"), max_digits=6, decimal_places=2, default=1
     )
     notes = models.TextField(_("notes"), blank=True)
+    release = models.CharField(
+        _("release"),
+        max_length=20,
+        blank=True,
+        help_text=_("The published version these rules follow, e.g. 2023-12."),
+    )
+    source_title = models.CharField(_("source"), max_length=200, blank=True)
+    source_url = models.URLField(_("source address"), max_length=300, blank=True)
+    published_on = models.DateField(
+        _("published on"), null=True, blank=True, help_text=_("The date of the source page.")
+    )
+    track_mode = models.CharField(
+        _("tracks"), max_length=12, choices=TrackMode.choices, default=TrackMode.SINGLE
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     history = HistoricalRecords()
@@ -183,6 +233,11 @@ class RuleSet(models.Model):
 
     def __str__(self) -> str:
         return f"{self.designation.code} v{self.version} ({self.effective_from})"
+
+    @property
+    def version_label(self) -> str:
+        """The published release the rules follow ("2023-12"), else the version ("v3")."""
+        return self.release or f"v{self.version}"
 
     def clean(self) -> None:
         """A designation's versions take effect in version order: a later version, later."""
@@ -213,8 +268,67 @@ class RuleSet(models.Model):
         )
 
 
+class Track(LocalizedNameMixin):
+    """A qualification track of a rule set (Enterprise, SMB).
+
+    With `RuleSet.track_mode` best, the partner is scored on every track and the best counts.
+    With classified, the track whose classification rule holds is the partner's, the track
+    without a rule the default. The classification is computed as of the scoring date; keeping
+    it frozen for the enrolment year (published for Azure 2026) is not implemented yet. Rules:
+    - workload_revenue: at least `classify_count` distinct workloads of the classification
+      workloads with more than `classify_threshold` revenue on one customer tenant, both in the
+      current month and 12 months earlier (Business Applications Enterprise);
+    - segment_share: at least `classify_share` of the partner's customers associated in the
+      current month are in `classify_segment` (Azure SMB).
+    """
+
+    class Rule(models.TextChoices):
+        NONE = "", _("none (default track)")
+        WORKLOAD_REVENUE = "workload_revenue", _("workloads over a revenue per tenant")
+        SEGMENT_SHARE = "segment_share", _("share of customers in a segment")
+
+    rule_set = models.ForeignKey(RuleSet, on_delete=models.CASCADE, related_name="tracks")
+    code = models.SlugField(_("code"), max_length=30)
+    position = models.PositiveSmallIntegerField(_("position"), default=0)
+    classify_rule = models.CharField(
+        _("classification rule"), max_length=20, choices=Rule.choices, blank=True, default=""
+    )
+    classify_count = models.PositiveIntegerField(_("workloads"), null=True, blank=True)
+    classify_threshold = models.DecimalField(
+        _("revenue per tenant (USD)"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    classify_segment = models.CharField(
+        _("segment"), max_length=12, choices=CustomerSegment.choices, blank=True
+    )
+    classify_share = models.DecimalField(
+        _("share of customers"), max_digits=5, decimal_places=4, null=True, blank=True
+    )
+    classify_workloads: models.ManyToManyField[Workload, Any] = models.ManyToManyField(
+        Workload, blank=True, related_name="+", verbose_name=_("classification workloads")
+    )
+
+    history = HistoricalRecords(m2m_fields=[classify_workloads])
+
+    class Meta:
+        ordering = ["rule_set", "position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["rule_set", "code"], name="uniq_track_code"),
+        ]
+        verbose_name = _("track")
+        verbose_name_plural = _("tracks")
+
+
 class MetricRule(models.Model):
-    """One metric of a rule set: maximum points, target and how points scale."""
+    """One metric of a rule set: maximum points, target and how points scale.
+
+    A metric of one track (`track`) counts on that track only; a metric without a track on
+    every track of the rule set. `provenance` says whether the numbers are the published rule
+    or our own default where the published rule of that time is unknown.
+    """
+
+    class Provenance(models.TextChoices):
+        PUBLISHED = "published", _("as published")
+        DEFAULT = "default", _("our default (published rule unknown)")
 
     class Scaling(models.TextChoices):
         PER_UNIT = "per_unit", _("Per unit (max ÷ target per whole unit)")
@@ -237,13 +351,34 @@ class MetricRule(models.Model):
     unit_label = models.CharField(
         _("unit (English, plural)"), max_length=80, help_text=_("e.g. net customer adds")
     )
+    track = models.ForeignKey(
+        Track,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="metrics",
+        verbose_name=_("track"),
+        help_text=_("Blank: the metric counts on every track."),
+    )
+    provenance = models.CharField(
+        _("provenance"), max_length=10, choices=Provenance.choices, default=Provenance.PUBLISHED
+    )
 
     history = HistoricalRecords()
 
     class Meta:
         ordering = ["rule_set", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["rule_set", "code"], name="uniq_metric_per_rule_set"),
+            models.UniqueConstraint(
+                fields=["rule_set", "code"],
+                condition=models.Q(track__isnull=True),
+                name="uniq_metric_per_rule_set",
+            ),
+            models.UniqueConstraint(
+                fields=["rule_set", "track", "code"],
+                condition=models.Q(track__isnull=False),
+                name="uniq_metric_per_track",
+            ),
             models.CheckConstraint(
                 condition=models.Q(max_points__gt=0), name="metric_max_positive"
             ),
@@ -256,6 +391,8 @@ class MetricRule(models.Model):
         verbose_name_plural = _("metric rules")
 
     def __str__(self) -> str:
+        if self.track is not None:
+            return f"{self.rule_set} · {self.track.code} · {self.code}"
         return f"{self.rule_set} · {self.code}"
 
     @property
@@ -274,7 +411,40 @@ class MetricSource(models.Model):
     - deployments: `usage_threshold` crossed (a share of paid seats for user measures, the
       trailing-12-month ACR for Azure, the seats themselves for paid seats) and `seat_threshold`
       as the size floor now.
+
+    `computation` chooses one of the published versions' calculations instead (blank: the one
+    above, as in 2022):
+    - qualifying_net: units qualifying in the current month minus a year earlier. A unit is a
+      tenant with one eligible workload in the band (`count_unit` tenant_any: MW seat bands),
+      a tenant whose total is in it (tenant_total: Azure ACR), or each workload of a tenant
+      (workload: BA). The band is `usage_threshold` (or `seat_threshold`) ..`seat_max`,
+      inclusive, over the best of the last `lookback_months` months;
+    - percent_growth: growth of the summed value, current month against 12 months earlier, in
+      per cent of that baseline; nothing below `min_baseline`;
+    - distinct_services: distinct Azure services (catalog `distinct_service`) with consumption
+      over the trailing 12 months;
+    - active_ratio_net: tenants whose active users of the eligible workloads reach
+      `usage_threshold` of their paid seats (of those workloads when given per workload), now
+      minus at the baseline (12 months ago, or the month of association when later: a tenant
+      already deployed when claimed is not a new deployment).
+    `seat_threshold`..`seat_max` with growth and active ratios: only tenants with one eligible
+    workload of paid seats in the band in the current month count (seat bands of a track).
+    `option`: sources of one option are scored together, the best option counts (CPOR vs DPOR).
+    `unit_size`: points are earned per whole multiple of it (1 point per $1,250).
+    Measure consumption_value: active users and capacity × the rule set's rate card.
     """
+
+    class Computation(models.TextChoices):
+        DEFAULT = "", _("as in 2022 (by metric)")
+        QUALIFYING_NET = "qualifying_net", _("qualifying units, now minus a year ago")
+        PERCENT_GROWTH = "percent_growth", _("growth in per cent of the baseline")
+        DISTINCT_SERVICES = "distinct_services", _("distinct services with consumption")
+        ACTIVE_RATIO_NET = "active_ratio_net", _("tenants over an active-seat ratio, net")
+
+    class CountUnit(models.TextChoices):
+        TENANT_ANY = "tenant_any", _("tenant, one workload in the band")
+        TENANT_TOTAL = "tenant_total", _("tenant, its total in the band")
+        WORKLOAD = "workload", _("each workload of a tenant")
 
     class Unit(models.TextChoices):
         COUNT = "count", _("count")
@@ -298,13 +468,37 @@ class MetricSource(models.Model):
     production_only = models.BooleanField(_("production tenants only"), default=False)
     label = models.CharField(_("label (English)"), max_length=80, help_text=_("e.g. Security ACR"))
     unit = models.CharField(_("unit"), max_length=10, choices=Unit.choices, default=Unit.COUNT)
+    computation = models.CharField(
+        _("computation"), max_length=20, choices=Computation.choices, blank=True, default=""
+    )
+    count_unit = models.CharField(
+        _("what counts"), max_length=12, choices=CountUnit.choices, blank=True, default=""
+    )
+    seat_max = models.PositiveIntegerField(_("seat band maximum"), null=True, blank=True)
+    lookback_months = models.PositiveSmallIntegerField(
+        _("months looked at"), default=1, validators=[MinValueValidator(1)]
+    )
+    min_baseline = models.DecimalField(
+        _("minimum baseline"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    unit_size = models.DecimalField(
+        _("points per whole"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    option = models.CharField(
+        _("option"),
+        max_length=20,
+        blank=True,
+        help_text=_("Sources of one option are scored together; the best option counts."),
+    )
 
     history = HistoricalRecords(m2m_fields=[workloads])
 
     class Meta:
         ordering = ["metric", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["metric", "platform"], name="uniq_source_platform"),
+            models.UniqueConstraint(
+                fields=["metric", "platform", "option"], name="uniq_source_platform"
+            ),
         ]
         verbose_name = _("metric source")
         verbose_name_plural = _("metric sources")
@@ -313,11 +507,43 @@ class MetricSource(models.Model):
         return f"{self.metric} · {self.platform}"
 
 
+class CertificationStep(models.Model):
+    """A step of a gated certification metric (Azure 2023: 2 × AZ-104, then AZ-700 holders).
+
+    A gate (`scoring` false) needs `min_people` people meeting its groups; it awards
+    `points_each` per person up to `points_cap` when given (SMB tracks), else nothing. The
+    scoring steps award their people (each person once per step; `points_each`, or the metric's
+    maximum ÷ target when blank) only once every gate is met. The metric's maximum caps the sum.
+    """
+
+    metric = models.ForeignKey(MetricRule, on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveSmallIntegerField(_("position"), default=1)
+    scoring = models.BooleanField(_("scoring step"), default=False)
+    min_people = models.PositiveIntegerField(_("people needed"), default=1)
+    points_each = models.DecimalField(
+        _("points per person"), max_digits=6, decimal_places=2, null=True, blank=True
+    )
+    points_cap = models.DecimalField(
+        _("points at most"), max_digits=6, decimal_places=2, null=True, blank=True
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["metric", "position", "id"]
+        verbose_name = _("certification step")
+        verbose_name_plural = _("certification steps")
+
+    def __str__(self) -> str:
+        return f"{self.metric} · step {self.position}"
+
+
 class CertificationGroup(models.Model):
     """A group of a certification metric: the person holds ALL of them, or ANY ONE of them.
 
     A person counts when every group of the metric is satisfied (Security: all of MS-500 and
-    AZ-500, and any one of SC-200 / SC-300 / SC-400).
+    AZ-500, and any one of SC-200 / SC-300 / SC-400). In a gated metric each group belongs to
+    a step, and a person meets a step when every group of that step is satisfied.
     """
 
     class Mode(models.TextChoices):
@@ -329,6 +555,14 @@ class CertificationGroup(models.Model):
     )
     mode = models.CharField(_("mode"), max_length=3, choices=Mode.choices)
     certifications = models.ManyToManyField(Certification, verbose_name=_("certifications"))
+    step = models.ForeignKey(
+        CertificationStep,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="groups",
+        verbose_name=_("step"),
+    )
 
     history = HistoricalRecords(m2m_fields=[certifications])
 
@@ -341,6 +575,58 @@ class CertificationGroup(models.Model):
         return f"{self.metric} · {self.mode}"
 
 
+class CertificationLifetime(models.Model):
+    """A retired certification keeps counting for a rule set until a date ("counts through
+    June 2024"): held certifications of that code count on and before `counts_until` only."""
+
+    rule_set = models.ForeignKey(RuleSet, on_delete=models.CASCADE, related_name="lifetimes")
+    certification = models.ForeignKey(Certification, on_delete=models.PROTECT, related_name="+")
+    counts_until = models.DateField(_("counts until"))
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["rule_set", "certification"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["rule_set", "certification"], name="uniq_certification_lifetime"
+            ),
+        ]
+        verbose_name = _("certification lifetime")
+        verbose_name_plural = _("certification lifetimes")
+
+    def __str__(self) -> str:
+        return f"{self.rule_set} · {self.certification_id} until {self.counts_until}"
+
+
+class RateCardEntry(models.Model):
+    """The rule set's consumption rate of a workload: monthly consumption value = active users
+    (or capacity) × rate. The rate card is versioned with the rule set that uses it."""
+
+    class RatedMeasure(models.TextChoices):
+        ACTIVE_USERS = Measure.ACTIVE_USERS.value, Measure.ACTIVE_USERS.label
+        CAPACITY = Measure.CAPACITY.value, Measure.CAPACITY.label
+
+    rule_set = models.ForeignKey(RuleSet, on_delete=models.CASCADE, related_name="rates")
+    workload = models.ForeignKey(Workload, on_delete=models.PROTECT, related_name="+")
+    measure = models.CharField(_("usage unit"), max_length=20, choices=RatedMeasure.choices)
+    rate = models.DecimalField(_("rate"), max_digits=10, decimal_places=4)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["rule_set", "workload"]
+        constraints = [
+            models.UniqueConstraint(fields=["rule_set", "workload"], name="uniq_rate_card_entry"),
+            models.CheckConstraint(condition=models.Q(rate__gt=0), name="rate_positive"),
+        ]
+        verbose_name = _("rate card entry")
+        verbose_name_plural = _("rate card")
+
+    def __str__(self) -> str:
+        return f"{self.rule_set} · {self.workload_id} × {self.rate}"
+
+
 class Customer(models.Model):
     """A customer tenant (M365 / Dynamics, by tenant GUID) or Azure customer (by TPID)."""
 
@@ -349,6 +635,9 @@ class Customer(models.Model):
     name = models.CharField(_("name"), max_length=200, blank=True)
     country = models.CharField(_("country"), max_length=2, blank=True)
     production = models.BooleanField(_("production tenant"), default=True)
+    segment = models.CharField(
+        _("segment"), max_length=12, choices=CustomerSegment.choices, blank=True, default=""
+    )
 
     class Meta:
         ordering = ["platform", "customer_id"]
@@ -474,6 +763,8 @@ class ScoreSnapshot(TenantModel):
     total = models.FloatField(_("total"))
     qualified = models.BooleanField(_("qualified"))
     metrics = models.JSONField(_("breakdown"), default=list)
+    track = models.CharField(_("counting track"), max_length=30, blank=True, default="")
+    tracks = models.JSONField(_("tracks"), default=list, blank=True)
     computed_at = models.DateTimeField(_("computed at"), auto_now=True)
 
     class Meta(TenantModel.Meta):

@@ -17,7 +17,14 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from scoring.models import Category, CertificationGroup, Designation, MetricCode, ScoreSnapshot
+from scoring.models import (
+    Category,
+    CertificationGroup,
+    Designation,
+    MetricCode,
+    RuleSet,
+    ScoreSnapshot,
+)
 from scoring.selectors import CertificationGroupRows, ScoreBoard
 
 TENTH = Decimal("0.1")
@@ -70,6 +77,8 @@ def gap_part_text(part: Mapping[str, Any]) -> str:
         if amount == "1" and part.get("label_one"):
             label = _(part["label_one"])
         return _("%(amount)s more %(label)s") % {"amount": amount, "label": label}
+    if part.get("unit") == "percent":
+        return _("+%(amount)s %% %(label)s") % {"amount": amount, "label": label}
     return _("+%(amount)s %(label)s") % {"amount": amount, "label": label}
 
 
@@ -80,6 +89,14 @@ def gap_text(metric: Mapping[str, Any], requirement: str = "") -> str:
         return str(metric.get("gap", ""))
     if not parts:
         return ""
+    if metric.get("unlocks"):
+        # Gated skilling: every missing gate is needed ("2 more people holding AZ-104 …").
+        text = gap_part_text(parts[0])
+        for part in parts[1:]:
+            text = _("%(first)s and %(second)s") % {"first": text, "second": gap_part_text(part)}
+        return _("%(gap)s unlock this metric") % {"gap": text}
+    if metric.get("stepped"):
+        requirement = ""  # each step's part names its own certifications
     text = gap_part_text(parts[0])
     for part in parts[1:]:
         text = _("%(first)s or %(second)s") % {"first": text, "second": gap_part_text(part)}
@@ -149,10 +166,20 @@ class DesignationScore:
     qualifying_percent: str = "70"
     points_to_qualify: str = ""
     metrics: tuple[MetricRow, ...] = ()
+    rule_version: str = ""  # "Rules as published on 2023-06-13"
+    track: str = ""  # the counting track's name
+    other_tracks: tuple[str, ...] = ()  # "SMB: 62.5 points"
 
     @property
     def qualified(self) -> bool:
         return bool(self.snapshot and self.snapshot.qualified)
+
+
+def rule_version_text(rule_set: RuleSet) -> str:
+    """Which rules scored: the published page's date, else the version."""
+    if rule_set.published_on:
+        return _("Rules as published on %(date)s") % {"date": rule_set.published_on.isoformat()}
+    return _("Rules version %(version)s") % {"version": rule_set.version_label}
 
 
 def metric_row(
@@ -199,6 +226,16 @@ def designation_score(
         qualifying_percent=percent_text(float(rule_set.qualifying_total), max_total),
         points_to_qualify=points_missing_text(float(rule_set.qualifying_total) - snapshot.total),
         metrics=rows,
+        rule_version=rule_version_text(rule_set),
+        track=next(
+            (_(t["label"]) for t in snapshot.tracks or () if t["code"] == snapshot.track), ""
+        ),
+        other_tracks=tuple(
+            _("%(track)s: %(points)s points")
+            % {"track": _(t["label"]), "points": points_text(t["total"])}
+            for t in snapshot.tracks or ()
+            if t["code"] != snapshot.track
+        ),
     )
 
 

@@ -24,13 +24,20 @@ from scoring import engine
 from scoring.models import (
     AssociationType,
     CertificationGroup,
+    CertificationLifetime,
+    CertificationStep,
     Designation,
+    Measure,
     MetricRule,
     MetricSource,
+    RateCardEntry,
     RuleSet,
     ScoreSnapshot,
+    Track,
+    TrackMode,
+    Workload,
 )
-from scoring.selectors import rule_set_superseded_on, rule_set_to_engine
+from scoring.selectors import rule_set_prefetch, rule_set_superseded_on, rule_set_to_engine
 
 
 class RuleSetStatus(models.TextChoices):
@@ -40,28 +47,8 @@ class RuleSetStatus(models.TextChoices):
 
 
 def _rule_set_with_rules(rule_set: RuleSet) -> RuleSet:
-    """The rule set as stored, with its metrics, sources and groups in one round of queries."""
-    return (
-        RuleSet.objects.select_related("designation")
-        .prefetch_related(
-            models.Prefetch(
-                "metrics",
-                queryset=MetricRule.objects.order_by("id").prefetch_related(
-                    models.Prefetch(
-                        "sources",
-                        queryset=MetricSource.objects.order_by("id").prefetch_related("workloads"),
-                    ),
-                    models.Prefetch(
-                        "certification_groups",
-                        queryset=CertificationGroup.objects.order_by("id").prefetch_related(
-                            "certifications"
-                        ),
-                    ),
-                ),
-            )
-        )
-        .get(pk=rule_set.pk)
-    )
+    """The rule set as stored, with every part of its rules in one round of queries."""
+    return rule_set_prefetch(RuleSet.objects.all()).get(pk=rule_set.pk)
 
 
 def rule_set_has_snapshots() -> Exists:
@@ -145,6 +132,8 @@ def rule_set_new_version(
 
     source = _rule_set_with_rules(rule_set)
     reason = f"copied from v{source.version}"
+    # A copy is a new version of its own: the published release it followed is no longer
+    # what it says once staff edit it, so the source fields start blank.
     copy = RuleSet(
         designation_id=source.designation_id,
         version=latest["version"] + 1,
@@ -152,42 +141,75 @@ def rule_set_new_version(
         qualifying_total=source.qualifying_total,
         min_metric_points=source.min_metric_points,
         notes=source.notes,
+        track_mode=source.track_mode,
     )
-    audit_as(copy, actor=actor, reason=reason)
-    copy.save()
+
+    def saved(instance: models.Model) -> models.Model:
+        audit_as(instance, actor=actor, reason=reason)
+        instance.save()
+        return instance
+
+    saved(copy)
+    tracks: dict[int, Track] = {}
+    for track in source.tracks.all():
+        tracks[track.pk] = track_copy = Track(
+            rule_set=copy,
+            **_fields(track, Track, exclude=("rule_set",)),
+        )
+        saved(track_copy)
+        track_copy.classify_workloads.set(track.classify_workloads.all())
     for metric in source.metrics.all():
         metric_copy = MetricRule(
             rule_set=copy,
-            code=metric.code,
-            max_points=metric.max_points,
-            target=metric.target,
-            scaling=metric.scaling,
-            unit_label=metric.unit_label,
+            track=tracks.get(metric.track_id) if metric.track_id else None,
+            **_fields(metric, MetricRule, exclude=("rule_set", "track")),
         )
-        audit_as(metric_copy, actor=actor, reason=reason)
-        metric_copy.save()
+        saved(metric_copy)
         for metric_source in metric.sources.all():
             source_copy = MetricSource(
-                metric=metric_copy,
-                platform=metric_source.platform,
-                attributions=list(metric_source.attributions),
-                measure=metric_source.measure,
-                seat_threshold=metric_source.seat_threshold,
-                usage_threshold=metric_source.usage_threshold,
-                target=metric_source.target,
-                production_only=metric_source.production_only,
-                label=metric_source.label,
-                unit=metric_source.unit,
+                metric=metric_copy, **_fields(metric_source, MetricSource, exclude=("metric",))
             )
-            audit_as(source_copy, actor=actor, reason=reason)
-            source_copy.save()
+            source_copy.attributions = list(metric_source.attributions)
+            saved(source_copy)
             source_copy.workloads.set(metric_source.workloads.all())
+        steps: dict[int, CertificationStep] = {}
+        for step in metric.steps.all():
+            steps[step.pk] = step_copy = CertificationStep(
+                metric=metric_copy, **_fields(step, CertificationStep, exclude=("metric",))
+            )
+            saved(step_copy)
         for group in metric.certification_groups.all():
-            group_copy = CertificationGroup(metric=metric_copy, mode=group.mode)
-            audit_as(group_copy, actor=actor, reason=reason)
-            group_copy.save()
+            group_copy = CertificationGroup(
+                metric=metric_copy,
+                mode=group.mode,
+                step=steps.get(group.step_id) if group.step_id else None,
+            )
+            saved(group_copy)
             group_copy.certifications.set(group.certifications.all())
+    for lifetime in source.lifetimes.all():
+        saved(
+            CertificationLifetime(
+                rule_set=copy,
+                certification_id=lifetime.certification_id,
+                counts_until=lifetime.counts_until,
+            )
+        )
+    for entry in source.rates.all():
+        saved(
+            RateCardEntry(
+                rule_set=copy, workload_id=entry.workload_id, measure=entry.measure, rate=entry.rate
+            )
+        )
     return copy
+
+
+def _fields(instance: models.Model, model: type[models.Model], *, exclude: tuple[str, ...]) -> dict:
+    """The concrete fields a copy takes over (not the key, not the parents in `exclude`)."""
+    return {
+        field.attname: getattr(instance, field.attname)
+        for field in model._meta.concrete_fields
+        if not field.primary_key and field.name not in exclude
+    }
 
 
 def _stored_problems(rule_set: RuleSet) -> list[str]:
@@ -228,7 +250,121 @@ def _stored_problems(rule_set: RuleSet) -> list[str]:
                         "value": attributions,
                     }
                 )
+    problems.extend(_published_part_problems(rule_set))
     return problems
+
+
+def _published_part_problems(rule_set: RuleSet) -> list[str]:
+    """The parts of the published versions the engine cannot see: steps and their groups,
+    certifications that can never count, tracks and their classification rules, the
+    computations' parameters and the rate card."""
+    problems: list[str] = []
+    used: set[str] = set()
+    tracks = {track.pk: track for track in rule_set.tracks.all()}
+    lifetimes = {lifetime.certification.code for lifetime in rule_set.lifetimes.all()}
+    rated = {entry.workload.code for entry in rule_set.rates.all()}
+    for metric in rule_set.metrics.all():
+        name = metric.code if metric.track is None else f"{metric.track.code}/{metric.code}"
+        if metric.track_id is not None and metric.track_id not in tracks:
+            problems.append(
+                _("metric %(metric)r: its track belongs to another rule set") % {"metric": name}
+            )
+        steps = {step.pk: step for step in metric.steps.all()}
+        groups = list(metric.certification_groups.all())
+        for group in groups:
+            codes = [c.code for c in group.certifications.all()]
+            used.update(codes)
+            if steps and group.step_id not in steps:
+                problems.append(
+                    _("metric %(metric)r: a certification group belongs to no step of the metric")
+                    % {"metric": name}
+                )
+            for certification in group.certifications.all():
+                if not certification.active and certification.code not in lifetimes:
+                    problems.append(
+                        _(
+                            "metric %(metric)r: %(code)s is retired in the catalog and has no "
+                            "counts-until date in this rule set, so it can never count"
+                        )
+                        % {"metric": name, "code": certification.code}
+                    )
+        for step in steps.values():
+            if not any(group.step_id == step.pk for group in groups):
+                problems.append(
+                    _("metric %(metric)r: step %(position)s names no certification")
+                    % {"metric": name, "position": step.position}
+                )
+        for source in metric.sources.all():
+            problems.extend(_source_problems(name, source, rated))
+    for code in sorted(lifetimes - used):
+        problems.append(
+            _("a counts-until date names %(code)s, which no metric of the rule set counts")
+            % {"code": code}
+        )
+    if rule_set.track_mode == TrackMode.CLASSIFIED:
+        for track in tracks.values():
+            problems.extend(_classification_problems(track))
+    return problems
+
+
+def _source_problems(name: str, source: MetricSource, rated: set[str]) -> list[str]:
+    computation = MetricSource.Computation
+    where = {"metric": name, "platform": source.platform}
+    problems: list[str] = []
+    if source.measure == Measure.CONSUMPTION_VALUE:
+        missing = sorted(w.code for w in source.workloads.all() if w.code not in rated)
+        if missing:
+            problems.append(
+                _(
+                    "metric %(metric)r source %(platform)r: the rate card has no rate for "
+                    "%(workloads)s"
+                )
+                % {**where, "workloads": ", ".join(missing)}
+            )
+    if source.computation == computation.QUALIFYING_NET:
+        if not source.count_unit:
+            problems.append(
+                _("metric %(metric)r source %(platform)r: say what counts (tenant or workload)")
+                % where
+            )
+        if source.usage_threshold is None and source.seat_threshold is None:
+            problems.append(
+                _("metric %(metric)r source %(platform)r: qualifying units need a threshold")
+                % where
+            )
+    if source.computation == computation.DISTINCT_SERVICES and not any(
+        w.kind in (Workload.Kind.AREA, Workload.Kind.SERVICE) for w in source.workloads.all()
+    ):
+        problems.append(
+            _("metric %(metric)r source %(platform)r: distinct services need Azure workloads")
+            % where
+        )
+    if source.computation == computation.ACTIVE_RATIO_NET and source.usage_threshold is None:
+        problems.append(
+            _("metric %(metric)r source %(platform)r: an active-seat ratio needs a threshold")
+            % where
+        )
+    if source.seat_max is not None and (source.seat_threshold or 0) > source.seat_max:
+        problems.append(
+            _("metric %(metric)r source %(platform)r: the seat band ends below its start") % where
+        )
+    return problems
+
+
+def _classification_problems(track: Track) -> list[str]:
+    where = {"track": track.code}
+    if track.classify_rule == Track.Rule.WORKLOAD_REVENUE and (
+        track.classify_count is None or track.classify_threshold is None
+    ):
+        return [
+            _("track %(track)r: a workload-revenue rule needs a number of workloads and a revenue")
+            % where
+        ]
+    if track.classify_rule == Track.Rule.SEGMENT_SHARE and (
+        not track.classify_segment or track.classify_share is None
+    ):
+        return [_("track %(track)r: a segment-share rule needs a segment and a share") % where]
+    return []
 
 
 def rule_set_validate(*, rule_set: RuleSet) -> None:

@@ -1,4 +1,11 @@
-"""Reads of the scoring app: rule sets in force, snapshots, what the score pages show."""
+"""Reads of the scoring app: rule sets in force, snapshots, what the score pages show.
+
+`rule_set_to_engine` turns a stored rule set into the engine's data and the measures layer's
+parameters: tracks (a metric of a track reads its measures at "track/code"), gated steps (one
+certification requirement per step, keyed by the step), options (a source's key is
+"platform:option"), percentage growth, unit sizes, the rate card and retired certifications'
+counts-until dates (a certification past its date is held by nobody for the rule set).
+"""
 
 from __future__ import annotations
 
@@ -17,18 +24,28 @@ from scoring import engine
 from scoring.labels import singular_label
 from scoring.models import (
     CertificationGroup,
+    CertificationLifetime,
+    CertificationStep,
     Designation,
+    Measure,
     MetricRule,
     MetricSource,
+    RateCardEntry,
     RuleSet,
     ScoreSnapshot,
+    Track,
+    TrackMode,
     Workload,
 )
 
 
 @dataclass(frozen=True)
 class SourceParams:
-    """What the measures layer needs to compute one source of one metric."""
+    """What the measures layer needs to compute one source of one metric.
+
+    `metric_code` is the metric's slot ("track/code" for a metric of one track). `rates`:
+    (measure, workload, rate) of the rate card, for consumption-value sources.
+    """
 
     metric_code: str
     key: str
@@ -39,14 +56,37 @@ class SourceParams:
     seat_threshold: int | None
     usage_threshold: Decimal | None
     production_only: bool
+    computation: str = ""
+    count_unit: str = ""
+    seat_max: int | None = None
+    lookback_months: int = 1
+    rates: tuple[tuple[str, str, Decimal], ...] = ()
 
 
 @dataclass(frozen=True)
 class CertificationRequirement:
-    """A person counts when every group holds: ('all', {codes}) or ('any', {codes})."""
+    """A person counts when every group holds: ('all', {codes}) or ('any', {codes}).
+
+    `key` is the measure key the count goes to: "people", or a gated metric's step key.
+    """
 
     metric_code: str
     groups: tuple[tuple[str, frozenset[str]], ...]
+    key: str = "people"
+
+
+@dataclass(frozen=True)
+class Classification:
+    """A classified track's rule, for the measures layer (scoring.models.Track)."""
+
+    designation_code: str
+    track: str
+    rule: str
+    count: int | None
+    threshold: Decimal | None
+    segment: str
+    share: Decimal | None
+    workloads: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -55,10 +95,18 @@ class RuleSetInForce:
     rules: engine.RuleSet
     sources: tuple[SourceParams, ...]
     certification_requirements: tuple[CertificationRequirement, ...]
+    classifications: tuple[Classification, ...] = ()
 
     @property
     def designation_code(self) -> str:
         return self.rules.designation
+
+
+RETIRED = "@retired"
+"""Appended to a certification code past its counts-until date: nobody holds that code."""
+
+# The workloads a source counts: an Azure area counts its services' consumption too.
+_AreaServices = dict[str, list[tuple[str, bool]]]
 
 
 def _requirement_text(groups: tuple[tuple[str, frozenset[str]], ...]) -> str:
@@ -72,41 +120,111 @@ def _requirement_text(groups: tuple[tuple[str, frozenset[str]], ...]) -> str:
     return "holding " + " + ".join(parts) if parts else ""
 
 
+def _groups_of(
+    groups: list[CertificationGroup], retired: set[str]
+) -> tuple[tuple[str, frozenset[str]], ...]:
+    return tuple(
+        (
+            group.mode,
+            frozenset(
+                c.code + RETIRED if c.code in retired else c.code
+                for c in group.certifications.all()
+            ),
+        )
+        for group in groups
+    )
+
+
+def _source_workloads(source: MetricSource, services: _AreaServices) -> tuple[str, ...]:
+    """The source's workload codes; an Azure area brings its services, and a distinct-service
+    count only the services that count as distinct."""
+    chosen: set[str] = set()
+    for workload in source.workloads.all():
+        if workload.kind == Workload.Kind.AREA:
+            distinct_only = source.computation == MetricSource.Computation.DISTINCT_SERVICES
+            if not distinct_only:
+                chosen.add(workload.code)
+            chosen.update(
+                code
+                for code, distinct in services.get(workload.code, ())
+                if distinct or not distinct_only
+            )
+        elif (
+            source.computation != MetricSource.Computation.DISTINCT_SERVICES
+            or workload.distinct_service
+        ):
+            chosen.add(workload.code)
+    return tuple(sorted(chosen))
+
+
 def _metric_to_engine(
     metric: MetricRule,
-) -> tuple[engine.MetricRule, list[SourceParams], CertificationRequirement | None]:
-    groups = tuple(
-        (group.mode, frozenset(c.code for c in group.certifications.all()))
-        for group in metric.certification_groups.all()
-    )
+    *,
+    retired: set[str] = frozenset(),  # type: ignore[assignment]  # read only
+    services: _AreaServices | None = None,
+    rates: tuple[tuple[str, str, Decimal], ...] = (),
+) -> tuple[engine.MetricRule, list[SourceParams], list[CertificationRequirement]]:
+    track = metric.track.code if metric.track is not None else ""
+    slot = f"{track}/{metric.code}" if track else metric.code
+    all_groups = list(metric.certification_groups.all())
+    steps = list(metric.steps.all())
+    loose_groups = [g for g in all_groups if g.step_id is None]
+    groups = _groups_of(loose_groups, retired)
     sources: list[engine.SourceRule] = []
     params: list[SourceParams] = []
     for source in metric.sources.all():
+        key = f"{source.platform}:{source.option}" if source.option else source.platform
+        percent = source.computation == MetricSource.Computation.PERCENT_GROWTH
         sources.append(
             engine.SourceRule(
-                key=source.platform,
+                key=key,
                 label=source.label,
-                unit=source.unit,
+                unit=engine.PERCENT if percent else source.unit,
                 target=source.target,  # type: ignore[arg-type]  # the engine converts Decimal
                 label_one=singular_label(source.label),
+                option=source.option,
+                unit_size=source.unit_size,  # type: ignore[arg-type]
+                percent=percent,
+                min_baseline=source.min_baseline,  # type: ignore[arg-type]
+                baseline_unit=source.unit,
             )
         )
         params.append(
             SourceParams(
-                metric_code=metric.code,
-                key=source.platform,
+                metric_code=slot,
+                key=key,
                 platform=source.platform,
-                attributions=tuple(source.attributions),
+                attributions=tuple(sorted(source.attributions)),
                 measure=source.measure,
-                workloads=tuple(sorted(w.code for w in source.workloads.all())),
+                workloads=_source_workloads(source, services or {}),
                 seat_threshold=source.seat_threshold,
                 usage_threshold=source.usage_threshold,
                 production_only=source.production_only,
+                computation=source.computation,
+                count_unit=source.count_unit,
+                seat_max=source.seat_max,
+                lookback_months=source.lookback_months,
+                rates=rates if source.measure == Measure.CONSUMPTION_VALUE else (),
             )
         )
-    requirement = None
-    if groups:
-        requirement = CertificationRequirement(metric_code=metric.code, groups=groups)
+    requirements: list[CertificationRequirement] = []
+    engine_steps: list[engine.StepRule] = []
+    for step in steps:
+        step_groups = _groups_of([g for g in all_groups if g.step_id == step.pk], retired)
+        key = f"step{step.position}"
+        requirements.append(CertificationRequirement(metric_code=slot, groups=step_groups, key=key))
+        engine_steps.append(
+            engine.StepRule(
+                key=key,
+                min_people=step.min_people,
+                scoring=step.scoring,
+                points_each=step.points_each,  # type: ignore[arg-type]
+                points_cap=step.points_cap,  # type: ignore[arg-type]
+                requirement=_requirement_text(step_groups),
+            )
+        )
+    if groups and not steps:
+        requirements.append(CertificationRequirement(metric_code=slot, groups=groups))
         sources = [
             engine.SourceRule(
                 key="people",
@@ -122,36 +240,117 @@ def _metric_to_engine(
         target=metric.target,  # type: ignore[arg-type]
         scaling=metric.scaling,  # type: ignore[arg-type]
         unit_label=metric.unit_label,
-        sources=tuple(sources),
+        sources=tuple(sources) if not steps else (),
         requirement=_requirement_text(groups),
         unit_label_one=singular_label(metric.unit_label),
+        track=track,
+        steps=tuple(engine_steps),
     )
-    return rule, params, requirement
+    return rule, params, requirements
+
+
+def _area_services() -> _AreaServices:
+    """Azure area code → its services' (code, counts as distinct) (one query)."""
+    through = Workload.areas.through
+    services: _AreaServices = defaultdict(list)
+    for area, service, distinct in through.objects.values_list(
+        "to_workload__code", "from_workload__code", "from_workload__distinct_service"
+    ):
+        services[area].append((service, distinct))
+    return services
 
 
 def _rule_set_to_engine(
-    rule_set: RuleSet,
-) -> tuple[engine.RuleSet, list[SourceParams], list[CertificationRequirement]]:
+    rule_set: RuleSet, *, as_of: date | None = None, services: _AreaServices | None = None
+) -> tuple[
+    engine.RuleSet, list[SourceParams], list[CertificationRequirement], list[Classification]
+]:
+    """`as_of`: certifications past their counts-until date on that day count for nobody."""
+    retired = {
+        lifetime.certification.code
+        for lifetime in rule_set.lifetimes.all()
+        if as_of is not None and lifetime.counts_until < as_of
+    }
+    rates = tuple(
+        sorted((entry.measure, entry.workload.code, entry.rate) for entry in rule_set.rates.all())
+    )
+    if services is None:
+        services = _area_services()
     metrics, sources, requirements = [], [], []
     for metric in rule_set.metrics.all():
-        rule, params, requirement = _metric_to_engine(metric)
+        rule, params, metric_requirements = _metric_to_engine(
+            metric, retired=retired, services=services, rates=rates
+        )
         metrics.append(rule)
         sources.extend(params)
-        if requirement is not None:
-            requirements.append(requirement)
+        requirements.extend(metric_requirements)
+    tracks = list(rule_set.tracks.all())
+    classifications = [
+        Classification(
+            designation_code=rule_set.designation.code,
+            track=track.code,
+            rule=track.classify_rule,
+            count=track.classify_count,
+            threshold=track.classify_threshold,
+            segment=track.classify_segment,
+            share=track.classify_share,
+            workloads=tuple(sorted(w.code for w in track.classify_workloads.all())),
+        )
+        for track in tracks
+        if track.classify_rule and rule_set.track_mode == TrackMode.CLASSIFIED
+    ]
     rules = engine.RuleSet(
         designation=rule_set.designation.code,
         version=rule_set.version,
         qualifying_total=rule_set.qualifying_total,  # type: ignore[arg-type]
         min_metric_points=rule_set.min_metric_points,  # type: ignore[arg-type]
         metrics=tuple(metrics),
+        tracks=tuple(
+            engine.TrackRule(code=t.code, label=t.name, classified=bool(t.classify_rule))
+            for t in tracks
+        ),
+        track_mode=rule_set.track_mode,  # type: ignore[arg-type]  # the engine checks it
     )
-    return rules, sources, requirements
+    return rules, sources, requirements, classifications
 
 
 def rule_set_to_engine(*, rule_set: RuleSet) -> engine.RuleSet:
     """The engine's view of a stored rule set, not yet validated; the shape scoring uses."""
     return _rule_set_to_engine(rule_set)[0]
+
+
+def rule_set_prefetch(queryset: QuerySet[RuleSet]) -> QuerySet[RuleSet]:
+    """A rule-set queryset with every part the conversion reads, in one round of queries."""
+    return queryset.select_related("designation").prefetch_related(
+        Prefetch(
+            "metrics",
+            queryset=MetricRule.objects.order_by("id")
+            .select_related("track")
+            .prefetch_related(
+                Prefetch(
+                    "sources",
+                    queryset=MetricSource.objects.order_by("id").prefetch_related("workloads"),
+                ),
+                Prefetch("steps", queryset=CertificationStep.objects.order_by("position", "id")),
+                Prefetch(
+                    "certification_groups",
+                    queryset=CertificationGroup.objects.order_by("id").prefetch_related(
+                        "certifications"
+                    ),
+                ),
+            ),
+        ),
+        Prefetch(
+            "tracks",
+            queryset=Track.objects.order_by("position", "id").prefetch_related(
+                "classify_workloads"
+            ),
+        ),
+        Prefetch(
+            "lifetimes", queryset=CertificationLifetime.objects.select_related("certification")
+        ),
+        Prefetch("rates", queryset=RateCardEntry.objects.select_related("workload")),
+    )
 
 
 # --- which rule-set version is in force ----------------------------------------------------
@@ -210,31 +409,15 @@ def snapshots_of_latest_version(snapshots: QuerySet[ScoreSnapshot]) -> QuerySet[
 
 def rule_sets_in_force(*, as_of: date) -> list[RuleSetInForce]:
     """For each designation, the latest rule-set version effective on or before the date."""
-    candidates = (
-        rule_set_in_force_list(on=as_of)
-        .select_related("designation")
-        .order_by("designation__position", "designation_id")
-        .prefetch_related(
-            Prefetch(
-                "metrics",
-                queryset=MetricRule.objects.order_by("id").prefetch_related(
-                    Prefetch(
-                        "sources",
-                        queryset=MetricSource.objects.order_by("id").prefetch_related("workloads"),
-                    ),
-                    Prefetch(
-                        "certification_groups",
-                        queryset=CertificationGroup.objects.order_by("id").prefetch_related(
-                            "certifications"
-                        ),
-                    ),
-                ),
-            )
-        )
+    candidates = rule_set_prefetch(
+        rule_set_in_force_list(on=as_of).order_by("designation__position", "designation_id")
     )
+    services = _area_services()
     in_force: list[RuleSetInForce] = []
     for rule_set in candidates:
-        rules, sources, requirements = _rule_set_to_engine(rule_set)
+        rules, sources, requirements, classifications = _rule_set_to_engine(
+            rule_set, as_of=as_of, services=services
+        )
         engine.validate_rule_set(rules)
         in_force.append(
             RuleSetInForce(
@@ -242,6 +425,7 @@ def rule_sets_in_force(*, as_of: date) -> list[RuleSetInForce]:
                 rules=rules,
                 sources=tuple(sources),
                 certification_requirements=tuple(requirements),
+                classifications=tuple(classifications),
             )
         )
     return in_force
@@ -257,6 +441,10 @@ _RULE_MODELS = (
     MetricRule,
     MetricSource,
     CertificationGroup,
+    CertificationStep,
+    CertificationLifetime,
+    RateCardEntry,
+    Track,
     Designation,
     Workload,
     Certification,
@@ -331,6 +519,9 @@ def score_export_rows(*, organization_ids: list[int], as_of: date) -> list[dict[
                 "designation": snapshot.designation.code,
                 "as_of": snapshot.as_of.isoformat(),
                 "rule_set_version": snapshot.rule_set.version,
+                # Added for the published versions: the counting track, the release followed.
+                "track": snapshot.track,
+                "rule_version": snapshot.rule_set.version_label,
                 "total": snapshot.total,
                 "qualified": snapshot.qualified,
                 "metrics": [

@@ -176,6 +176,8 @@ def _metric_breakdown(metric: engine.MetricResult) -> dict[str, object]:
             for part in metric.gap
         ],
         "meets_minimum": metric.meets_minimum,
+        "unlocks": metric.unlocks,
+        "stepped": metric.stepped,
         "sources": {key: _number(value) for key, value in metric.sources.items()},
     }
 
@@ -188,15 +190,16 @@ def _chunks(ids: Sequence[int], size: int) -> Iterator[list[int]]:
 # PostgreSQL: the whole chunk as one JSON document, unpacked by the server (json_to_recordset).
 _PG_SNAPSHOT_UPSERT = """
 INSERT INTO scoring_scoresnapshot
-    (organization_id, designation_id, rule_set_id, as_of, total, qualified, metrics, computed_at)
+    (organization_id, designation_id, rule_set_id, as_of, total, qualified, metrics, track,
+     tracks, computed_at)
 SELECT r.organization_id, r.designation_id, r.rule_set_id, r.as_of, r.total, r.qualified,
-       r.metrics, r.computed_at
+       r.metrics, r.track, r.tracks, r.computed_at
 FROM json_to_recordset(%s::json) AS r(organization_id bigint, designation_id bigint,
     rule_set_id bigint, as_of date, total double precision, qualified boolean, metrics jsonb,
-    computed_at timestamptz)
+    track varchar(30), tracks jsonb, computed_at timestamptz)
 ON CONFLICT (organization_id, designation_id, as_of, rule_set_id) DO UPDATE SET
     total = EXCLUDED.total, qualified = EXCLUDED.qualified, metrics = EXCLUDED.metrics,
-    computed_at = EXCLUDED.computed_at
+    track = EXCLUDED.track, tracks = EXCLUDED.tracks, computed_at = EXCLUDED.computed_at
 """
 
 
@@ -221,7 +224,7 @@ def _snapshots_upsert(rows: Sequence[dict[str, object]]) -> None:
             [ScoreSnapshot(**row) for row in rows],
             update_conflicts=True,
             unique_fields=["organization", "designation", "as_of", "rule_set"],
-            update_fields=["total", "qualified", "metrics", "computed_at"],
+            update_fields=["total", "qualified", "metrics", "track", "tracks", "computed_at"],
             batch_size=500,
         )
 
@@ -252,6 +255,16 @@ def _recompute_chunk(
                     "total": float(result.total),
                     "qualified": result.qualified,
                     "metrics": _breakdown(result, breakdowns),
+                    "track": result.track,
+                    "tracks": [
+                        {
+                            "code": track.code,
+                            "label": track.label,
+                            "total": _number(track.total),
+                            "qualified": track.qualified,
+                        }
+                        for track in result.tracks
+                    ],
                     "computed_at": now,
                 }
             )

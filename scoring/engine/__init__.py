@@ -4,13 +4,18 @@ No Django here on purpose: the rules are data loaded elsewhere, and every number
 (Fraction) so that, e.g., six deployments at 20/6 points each make exactly 20.
 """
 
-from .numbers import COUNT, UNITS, USD, USERS, Number, format_amount, to_fraction
+from .numbers import COUNT, PERCENT, UNITS, USD, USERS, Number, format_amount, to_fraction
 from .rules import (
+    BASELINE_SUFFIX,
+    CLASSIFICATION,
     MetricRule,
     RuleSet,
     RuleSetError,
     Scaling,
     SourceRule,
+    StepRule,
+    TrackMode,
+    TrackRule,
     validate_rule_set,
 )
 from .scoring import (
@@ -18,13 +23,17 @@ from .scoring import (
     GapPart,
     Measures,
     MetricResult,
+    TrackResult,
     score_designation,
     score_designations,
     score_metric,
 )
 
 __all__ = [
+    "BASELINE_SUFFIX",
+    "CLASSIFICATION",
     "COUNT",
+    "PERCENT",
     "UNITS",
     "USD",
     "USERS",
@@ -38,6 +47,10 @@ __all__ = [
     "RuleSetError",
     "Scaling",
     "SourceRule",
+    "StepRule",
+    "TrackMode",
+    "TrackResult",
+    "TrackRule",
     "format_amount",
     "score_designation",
     "score_designations",

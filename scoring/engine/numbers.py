@@ -13,7 +13,8 @@ Number: TypeAlias = Fraction | int | Decimal
 USD = "usd"
 COUNT = "count"
 USERS = "users"
-UNITS: frozenset[str] = frozenset({COUNT, USD, USERS})
+PERCENT = "percent"
+UNITS: frozenset[str] = frozenset({COUNT, USD, USERS, PERCENT})
 
 
 def to_fraction(value: object, what: str) -> Fraction:

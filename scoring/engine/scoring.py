@@ -4,13 +4,22 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from types import MappingProxyType
 from typing import TypeAlias
 
-from .numbers import COUNT, Number, format_amount, to_fraction
-from .rules import MetricRule, RuleSet, Scaling, validate_rule_set
+from .numbers import COUNT, PERCENT, Number, format_amount, to_fraction
+from .rules import (
+    BASELINE_SUFFIX,
+    CLASSIFICATION,
+    MetricRule,
+    RuleSet,
+    Scaling,
+    SourceRule,
+    TrackMode,
+    validate_rule_set,
+)
 
 Measures: TypeAlias = Mapping[str, Mapping[str, Number]]
 """metric code -> source key -> raw value; a missing metric or source counts as 0."""
@@ -36,6 +45,8 @@ class GapPart:
         if self.unit == COUNT:
             label = self.label_one if amount == "1" and self.label_one else self.label
             return f"{amount} more {label}"
+        if self.unit == PERCENT:
+            return f"+{amount} % {self.label}"
         return f"+{amount} {self.label}"
 
 
@@ -53,11 +64,28 @@ class MetricResult:
     gap_text: str
     meets_minimum: bool
     sources: Mapping[str, Fraction]
+    unlocks: bool = False  # the gap names missing gate people ("… unlock this metric")
+    stepped: bool = False  # a gated metric: each gap part names its own certifications
+
+
+@dataclass(frozen=True)
+class TrackResult:
+    """One track's score: its metrics, total and qualification."""
+
+    code: str
+    label: str
+    total: Fraction
+    qualified: bool
+    points_to_qualify: Fraction
+    metrics: tuple[MetricResult, ...]
 
 
 @dataclass(frozen=True)
 class DesignationResult:
-    """Qualified when total >= qualifying_total and every metric meets the minimum."""
+    """Qualified when total >= qualifying_total and every metric meets the minimum.
+
+    With tracks, the fields are the counting track's (`track`); `tracks` holds every track.
+    """
 
     designation: str
     version: int
@@ -66,11 +94,38 @@ class DesignationResult:
     qualified: bool
     points_to_qualify: Fraction
     metrics: tuple[MetricResult, ...]
+    track: str = ""
+    tracks: tuple[TrackResult, ...] = ()
 
 
 def _units(value: Fraction, scaling: Scaling) -> Fraction:
     """Per-unit metrics only pay for whole units; proportional ones use the value as is."""
     return Fraction(math.floor(value)) if scaling is Scaling.PER_UNIT else value
+
+
+def _source_value(source: SourceRule, raw: Mapping[str, Fraction]) -> Fraction:
+    """A source's value as scored: growth in per cent of its baseline (0 below the minimum
+    baseline), in whole multiples of its unit size."""
+    value = raw[source.key]
+    if source.percent:
+        baseline = raw[source.key + BASELINE_SUFFIX]
+        floor = source.min_baseline if source.min_baseline is not None else ZERO
+        value = (value - baseline) * 100 / baseline if baseline > 0 and baseline >= floor else ZERO
+    if source.unit_size is not None:
+        value = Fraction(math.floor(value / source.unit_size)) * source.unit_size
+    return value
+
+
+def _baseline_gap(source: SourceRule, raw: Mapping[str, Fraction]) -> GapPart | None:
+    """What the baseline lacks before percentage growth can score at all."""
+    if not source.percent:
+        return None
+    baseline = raw[source.key + BASELINE_SUFFIX]
+    floor = source.min_baseline if source.min_baseline is not None else ZERO
+    if baseline > 0 and baseline >= floor:
+        return None
+    needed = max(floor, Fraction(1)) - baseline
+    return GapPart(amount=needed, label=f"{source.label} baseline", unit=source.baseline_unit)
 
 
 def _gap_text(parts: tuple[GapPart, ...], requirement: str) -> str:
@@ -90,6 +145,8 @@ def _result(
     value: Fraction,
     target: Fraction,
     gap: tuple[GapPart, ...],
+    gap_text: str | None = None,
+    unlocks: bool = False,
 ) -> MetricResult:
     """The metric's result, with the derived gap text and minimum check."""
     return MetricResult(
@@ -100,9 +157,11 @@ def _result(
         value=value,
         target=target,
         gap=gap,
-        gap_text=_gap_text(gap, metric.requirement),
+        gap_text=_gap_text(gap, metric.requirement) if gap_text is None else gap_text,
         meets_minimum=points >= min_points,
         sources=MappingProxyType(dict(raw)),
+        unlocks=unlocks,
+        stepped=bool(metric.steps),
     )
 
 
@@ -112,11 +171,14 @@ def _score_summed(
     """Sum the sources (below 0 counts as 0): max_points * min(units, target) / target."""
     assert metric.target is not None
     target = metric.target
-    value = max(ZERO, sum(raw.values(), ZERO))
+    value = max(ZERO, sum((_source_value(s, raw) for s in metric.sources), ZERO))
     units = _units(value, metric.scaling)
     points = metric.max_points * min(units, target) / target
     gap: tuple[GapPart, ...] = ()
-    if units < target:
+    baselines = tuple(g for g in (_baseline_gap(s, raw) for s in metric.sources) if g)
+    if baselines:
+        gap = baselines
+    elif units < target:
         # Whole units: the smallest k with floor(value + k) >= target.
         amount = (
             Fraction(math.ceil(target) - units)
@@ -142,7 +204,7 @@ def _score_per_source(
     share = ZERO
     for source in metric.sources:
         assert source.target is not None
-        share += _units(max(ZERO, raw[source.key]), metric.scaling) / source.target
+        share += _units(max(ZERO, _source_value(source, raw)), metric.scaling) / source.target
     points = metric.max_points * min(share, ONE)
     gap: tuple[GapPart, ...] = ()
     remaining = ONE - share
@@ -151,10 +213,12 @@ def _score_per_source(
         for source in metric.sources:
             assert source.target is not None
             amount = remaining * source.target
-            if metric.scaling is Scaling.PER_UNIT:
-                amount = Fraction(math.ceil(amount))
+            if metric.scaling is Scaling.PER_UNIT or source.unit_size is not None:
+                step = source.unit_size or ONE
+                amount = Fraction(math.ceil(amount / step)) * step
             parts.append(
-                GapPart(
+                _baseline_gap(source, raw)
+                or GapPart(
                     amount=amount, label=source.label, unit=source.unit, label_one=source.label_one
                 )
             )
@@ -162,19 +226,101 @@ def _score_per_source(
     return _result(metric, raw, min_points, points=points, value=share, target=ONE, gap=gap)
 
 
+def _score_options(
+    metric: MetricRule, raw: Mapping[str, Fraction], min_points: Fraction
+) -> MetricResult:
+    """Each option's sources scored alone (as a metric of their own); the best option counts.
+
+    The gap names what each option alone still needs, as alternatives.
+    """
+    results = []
+    for option in metric.options:
+        alone = replace(
+            metric, sources=tuple(s for s in metric.sources if s.option == option), requirement=""
+        )
+        results.append(_score_plain(alone, raw, min_points))
+    best = max(results, key=lambda result: result.points)
+    gap = () if best.points >= metric.max_points else tuple(p for r in results for p in r.gap)
+    return _result(
+        metric, raw, min_points, points=best.points, value=best.value, target=best.target, gap=gap
+    )
+
+
+def _score_steps(
+    metric: MetricRule, raw: Mapping[str, Fraction], min_points: Fraction
+) -> MetricResult:
+    """Gated skilling: gates award only their own capped points; scoring steps count their
+    people once every gate is met; the metric's maximum caps the sum."""
+    points = ZERO
+    missing: list[GapPart] = []
+    for step in metric.steps:
+        if step.scoring:
+            continue
+        people = max(ZERO, raw[step.key])
+        if people < step.min_people:
+            missing.append(_people_gap(step.min_people - people, step.requirement))
+        elif step.points_each is not None:
+            earned = people * step.points_each
+            points += earned if step.points_cap is None else min(earned, step.points_cap)
+    value = ZERO
+    per_person = ZERO
+    scorer_requirement = ""
+    for step in metric.steps:
+        if not step.scoring:
+            continue
+        each = step.points_each
+        if each is None:
+            assert metric.target is not None
+            each = metric.max_points / metric.target
+        people = max(ZERO, raw[step.key])
+        value += people
+        per_person = per_person or each
+        scorer_requirement = scorer_requirement or step.requirement
+        if not missing and people >= step.min_people:
+            points += people * each
+    points = min(points, metric.max_points)
+    target = metric.target or Fraction(math.ceil(metric.max_points / per_person))
+    if missing:
+        parts = tuple(missing)
+        text = " and ".join(part.text for part in parts) + " unlock this metric"
+    elif points < metric.max_points:
+        parts = (_people_gap(Fraction(math.ceil((metric.max_points - points) / per_person)),
+                             scorer_requirement),)  # fmt: skip
+        text = parts[0].text
+    else:
+        parts, text = (), ""
+    return _result(
+        metric, raw, min_points, points=points, value=value, target=target, gap=parts,
+        gap_text=text, unlocks=bool(missing),
+    )  # fmt: skip
+
+
+def _people_gap(amount: Fraction, requirement: str) -> GapPart:
+    suffix = f" {requirement}" if requirement else ""
+    return GapPart(amount=amount, label=f"people{suffix}", unit=COUNT, label_one=f"person{suffix}")
+
+
+def _score_plain(
+    metric: MetricRule, raw: Mapping[str, Fraction], min_points: Fraction
+) -> MetricResult:
+    if metric.target is None:
+        return _score_per_source(metric, raw, min_points)
+    return _score_summed(metric, raw, min_points)
+
+
 def score_metric(
     metric: MetricRule, measures: Mapping[str, Number], min_metric_points: Fraction
 ) -> MetricResult:
     """Score one (already validated) metric from its source values; missing sources count as 0."""
     raw = {
-        source.key: to_fraction(
-            measures.get(source.key, 0), f"measure {metric.code!r}/{source.key!r}"
-        )
-        for source in metric.sources
+        key: to_fraction(measures.get(key, 0), f"measure {metric.slot!r}/{key!r}")
+        for key in metric.value_keys()
     }
-    if metric.target is None:
-        return _score_per_source(metric, raw, min_metric_points)
-    return _score_summed(metric, raw, min_metric_points)
+    if metric.steps:
+        return _score_steps(metric, raw, min_metric_points)
+    if len(metric.options) > 1:
+        return _score_options(metric, raw, min_metric_points)
+    return _score_plain(metric, raw, min_metric_points)
 
 
 def score_designation(rule_set: RuleSet, measures: Measures) -> DesignationResult:
@@ -201,23 +347,59 @@ def _score_validated(
 ) -> DesignationResult:
     # Measures for metrics or sources the rule set does not have are ignored: one measure
     # computation can serve every designation and rule-set version.
-    results = []
+    by_metric: dict[int, MetricResult] = {}
     for index, metric in enumerate(rule_set.metrics):
-        raw = measures.get(metric.code, {})
+        raw = measures.get(metric.slot, {})
         # The type is part of the key: 1.0 equals Decimal(1) but a float must still be refused.
-        values = tuple((type(v), v) for v in (raw.get(s.key, 0) for s in metric.sources))
+        values = tuple((type(v), v) for v in (raw.get(k, 0) for k in metric.value_keys()))
         key = (index, values)
         result = memo.get(key)
         if result is None:
             result = memo[key] = score_metric(metric, raw, rule_set.min_metric_points)
-        results.append(result)
-    total = sum((r.points for r in results), ZERO)
+        by_metric[id(metric)] = result
+    tracks = rule_set.tracks or ()
+    scored = [_track_result(rule_set, track.code, track.label, by_metric) for track in tracks] or [
+        _track_result(rule_set, "", "", by_metric)
+    ]
+    counting = _counting_track(rule_set, scored, measures)
     return DesignationResult(
         designation=rule_set.designation,
         version=rule_set.version,
-        total=total,
+        total=counting.total,
         max_total=rule_set.max_total,
+        qualified=counting.qualified,
+        points_to_qualify=counting.points_to_qualify,
+        metrics=counting.metrics,
+        track=counting.code,
+        tracks=tuple(scored) if tracks else (),
+    )
+
+
+def _track_result(
+    rule_set: RuleSet, code: str, label: str, by_metric: Mapping[int, MetricResult]
+) -> TrackResult:
+    results = tuple(by_metric[id(metric)] for metric in rule_set.track_metrics(code))
+    total = sum((r.points for r in results), ZERO)
+    return TrackResult(
+        code=code,
+        label=label,
+        total=total,
         qualified=total >= rule_set.qualifying_total and all(r.meets_minimum for r in results),
         points_to_qualify=max(ZERO, rule_set.qualifying_total - total),
-        metrics=tuple(results),
+        metrics=results,
     )
+
+
+def _counting_track(
+    rule_set: RuleSet, scored: Sequence[TrackResult], measures: Measures
+) -> TrackResult:
+    """Best: the qualified track with the highest total (the first on a tie). Classified: the
+    first track whose classification holds, else the default track."""
+    if rule_set.track_mode is TrackMode.CLASSIFIED:
+        holds = measures.get(CLASSIFICATION, {})
+        for track, result in zip(rule_set.tracks, scored, strict=True):
+            if track.classified and to_fraction(holds.get(track.code, 0), "classification") > 0:
+                return result
+        defaults = [r for t, r in zip(rule_set.tracks, scored, strict=True) if not t.classified]
+        return defaults[0]
+    return max(scored, key=lambda result: (result.qualified, result.total))

@@ -54,8 +54,8 @@ SPECS: dict[str, KindSpec] = {
             kind="customers",
             key=("platform", "customer_id"),
             required=("platform", "customer_id"),
-            optional=("name", "country", "production"),
-            kept_when_absent=("name", "country", "production"),
+            optional=("name", "country", "production", "segment"),
+            kept_when_absent=("name", "country", "production", "segment"),
         ),
         KindSpec(
             kind="associations",

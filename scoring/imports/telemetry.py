@@ -31,13 +31,20 @@ from scoring.imports.fields import (
 )
 from scoring.imports.result import RowError
 from scoring.imports.specs import SPECS
-from scoring.models import Association, AssociationType, Customer, Platform
+from scoring.models import Association, AssociationType, Customer, CustomerSegment, Platform
 
 # Which attribution applies to which platform's customers (program.md §3).
+# The published versions add CSP everywhere, DPOR for Microsoft 365 (Modern Work) and Azure,
+# and PAL for Power Platform (Business Applications) — published-rules.md §1–§3.
 ASSOCIATION_PLATFORMS: dict[str, tuple[str, ...]] = {
-    AssociationType.PAL.value: (Platform.AZURE.value,),
+    AssociationType.PAL.value: (Platform.AZURE.value, Platform.DYNAMICS.value),
     AssociationType.CPOR.value: (Platform.M365.value, Platform.DYNAMICS.value),
-    AssociationType.DPOR.value: (Platform.DYNAMICS.value,),
+    AssociationType.DPOR.value: (
+        Platform.M365.value,
+        Platform.AZURE.value,
+        Platform.DYNAMICS.value,
+    ),
+    AssociationType.CSP.value: (Platform.M365.value, Platform.AZURE.value, Platform.DYNAMICS.value),
 }
 
 CUSTOMER_NAME = model_text(Customer, "name")
@@ -58,6 +65,14 @@ class CustomerRow:
     name: str | None
     country: str | None
     production: bool | None
+    segment: str | None
+
+
+def parse_segment(raw: str) -> str:
+    value = raw.strip().lower()
+    if value not in CustomerSegment.values:
+        raise FieldError(f"unknown segment ({', '.join(CustomerSegment.values)})")
+    return value
 
 
 class CustomerImporter(KindImporter[CustomerRow]):
@@ -77,9 +92,10 @@ class CustomerImporter(KindImporter[CustomerRow]):
         production = (
             row.optional("production", parse_bool, blank=True) if row.given("production") else None
         )
+        segment = row.optional("segment", parse_segment, blank="") if row.given("segment") else None
         if not row.ok:
             return None
-        return CustomerRow(platform, customer_id, name, country, production)  # type: ignore[arg-type]  # row.ok: parsed
+        return CustomerRow(platform, customer_id, name, country, production, segment)  # type: ignore[arg-type]  # row.ok: parsed
 
     def natural_key(self, row: CustomerRow) -> Hashable:
         return (row.platform, row.customer_id)
@@ -105,11 +121,12 @@ class CustomerImporter(KindImporter[CustomerRow]):
                     ("name", row.name),
                     ("country", row.country),
                     ("production", row.production),
+                    ("segment", row.segment),
                 )
                 if value is not None
             },
             creation=lambda row: {"platform": row.platform, "customer_id": row.customer_id},
-            fields=["name", "country", "production"],
+            fields=["name", "country", "production", "segment"],
             audited=False,  # customers are telemetry, not audited
         )
         self._customer_pks.update(customer.pk for customer in stored.values())
@@ -148,7 +165,7 @@ class AssociationImporter(WorkloadCatalogMixin, KindImporter[AssociationRow]):
     def _parse_type(self, raw: str) -> str:
         kind = raw.upper()
         if kind not in ASSOCIATION_PLATFORMS:
-            raise FieldError("unknown association type (CPOR, PAL or DPOR)")
+            raise FieldError("unknown association type (CPOR, PAL, DPOR or CSP)")
         return kind
 
     def parse(self, row: RowReader) -> AssociationRow | None:

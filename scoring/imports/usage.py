@@ -40,27 +40,41 @@ from scoring.models import Measure, Platform, Usage, Workload
 
 @dataclass(frozen=True, slots=True)
 class MeasureRule:
-    """Which customers report a measure, what its workload is, and how its value is written."""
+    """Which customers report a measure, what its workload is, and how its value is written.
+
+    `workload_kinds` empty: the whole tenant, workload blank. `workload_optional`: a workload
+    may be given or left blank (paid seats of one workload or of the whole tenant).
+    """
 
     platforms: tuple[str, ...]
-    workload_kind: str | None  # None: the whole tenant, workload blank
+    workload_kinds: tuple[str, ...]
     parse_value: Callable[[str], Decimal]
+    workload_optional: bool = False
 
     def workload_hint(self) -> str:
-        if self.workload_kind == AREA:
-            return "an Azure solution area such as security"
+        if AREA in self.workload_kinds:
+            return "an Azure solution area such as security, or an Azure service code"
         return "a product code such as MDE"
 
 
 # data-formats.md, "Measures in usage".
 M365, AZURE, DYNAMICS = Platform.M365.value, Platform.AZURE.value, Platform.DYNAMICS.value
-PRODUCT, AREA = Workload.Kind.PRODUCT.value, Workload.Kind.AREA.value
+PRODUCT, AREA, SERVICE = (
+    Workload.Kind.PRODUCT.value,
+    Workload.Kind.AREA.value,
+    Workload.Kind.SERVICE.value,
+)
+# With the additions for the published versions: paid seats of one workload, Azure
+# consumption by service, capacity of capacity-billed workloads.
 MEASURES: dict[str, MeasureRule] = {
-    Measure.PAID_SEATS.value: MeasureRule((M365, DYNAMICS), None, parse_count),
-    Measure.PROTECTED_USERS.value: MeasureRule((M365,), PRODUCT, parse_count),
-    Measure.ACTIVE_USERS.value: MeasureRule((M365, DYNAMICS), PRODUCT, parse_count),
-    Measure.ACR_USD.value: MeasureRule((AZURE,), AREA, parse_money),
-    Measure.REVENUE_USD.value: MeasureRule((DYNAMICS,), PRODUCT, parse_money),
+    Measure.PAID_SEATS.value: MeasureRule(
+        (M365, DYNAMICS), (PRODUCT,), parse_count, workload_optional=True
+    ),
+    Measure.PROTECTED_USERS.value: MeasureRule((M365,), (PRODUCT,), parse_count),
+    Measure.ACTIVE_USERS.value: MeasureRule((M365, DYNAMICS), (PRODUCT,), parse_count),
+    Measure.ACR_USD.value: MeasureRule((AZURE,), (AREA, SERVICE), parse_money),
+    Measure.REVENUE_USD.value: MeasureRule((DYNAMICS,), (PRODUCT,), parse_money),
+    Measure.CAPACITY.value: MeasureRule((DYNAMICS,), (PRODUCT,), parse_count),
 }
 MEASURE_INDEX = {measure: index for index, measure in enumerate(MEASURES)}
 UNKNOWN_MEASURE = f"unknown measure ({', '.join(MEASURES)})"
@@ -116,15 +130,15 @@ class UsageImporter(WorkloadCatalogMixin, KindImporter[UsageRow]):
                 platforms = " or ".join(rule.platforms)
                 reason = f"{measure} is reported for {platforms} customers, not {platform}"
                 row.fail("measure", measure, reason)  # type: ignore[arg-type]  # parsed
-            elif rule.workload_kind is None and workload_given:
+            elif not rule.workload_kinds and workload_given:
                 reason = f"{measure} counts the whole tenant: leave workload blank"
                 row.fail("workload", row.raw("workload"), reason)
-            elif rule.workload_kind and not workload_given:
+            elif rule.workload_kinds and not rule.workload_optional and not workload_given:
                 row.fail("workload", "", f"{measure} needs a workload ({rule.workload_hint()})")
             elif workload and workload.platform != platform:
                 reason = f"{workload.code} is a {workload.platform} workload, not {platform}"
                 row.fail("workload", row.raw("workload"), reason)
-            elif workload and workload.kind != rule.workload_kind:
+            elif workload and workload.kind not in rule.workload_kinds:
                 row.fail("workload", row.raw("workload"), f"{measure} needs {rule.workload_hint()}")
         if not row.ok:
             return None

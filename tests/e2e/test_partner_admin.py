@@ -66,7 +66,7 @@ def test_partner_admin_journey(live_server, page, shipped_catalog):
     ).click()
     expect(page).to_have_url(re.compile(r"/orgs/contoso-security/$"))
     expect(page.get_by_role("heading", name="Contoso Security Partners", level=1)).to_be_visible()
-    expect(page.get_by_text("更新日")).to_be_visible()
+    expect(page.get_by_text("更新日", exact=True)).to_be_visible()
     expect(page.locator("table.table--people")).to_contain_text("Emily Carter")
 
 

@@ -20,6 +20,8 @@ from scoring.models import (
     Usage,
 )
 
+pytestmark = pytest.mark.usefixtures("rules_2022_only")
+
 SCORING_ADMINS = sorted(
     (model for model in admin.site._registry if model._meta.app_label == "scoring"),
     key=lambda model: model._meta.model_name,
@@ -82,6 +84,11 @@ def _rule_set_form(rule_set: RuleSet, metrics: dict[str, dict] | None = None, **
         "qualifying_total": str(rule_set.qualifying_total),
         "min_metric_points": str(rule_set.min_metric_points),
         "notes": rule_set.notes,
+        "track_mode": rule_set.track_mode,
+        "release": rule_set.release,
+        "source_title": rule_set.source_title,
+        "source_url": rule_set.source_url,
+        "published_on": rule_set.published_on.isoformat() if rule_set.published_on else "",
         "_save": "Save",
     }
     data.update(fields)
@@ -94,6 +101,16 @@ def _rule_set_form(rule_set: RuleSet, metrics: dict[str, dict] | None = None, **
             "metrics-MAX_NUM_FORMS": "1000",
         }
     )
+    # The rule set's other parts, none of them in the shipped 2022 rules.
+    for prefix in ("tracks", "lifetimes", "rates"):
+        data.update(
+            {
+                f"{prefix}-TOTAL_FORMS": "0",
+                f"{prefix}-INITIAL_FORMS": "0",
+                f"{prefix}-MIN_NUM_FORMS": "0",
+                f"{prefix}-MAX_NUM_FORMS": "1000",
+            }
+        )
     for index, metric in enumerate(rows):
         row = {
             "id": str(metric.pk),
@@ -103,6 +120,7 @@ def _rule_set_form(rule_set: RuleSet, metrics: dict[str, dict] | None = None, **
             "target": "" if metric.target is None else str(metric.target),
             "scaling": metric.scaling,
             "unit_label": metric.unit_label,
+            "track": "" if metric.track_id is None else str(metric.track_id),
         }
         row.update((metrics or {}).get(metric.code, {}))
         data.update({f"metrics-{index}-{key}": value for key, value in row.items()})
@@ -337,8 +355,11 @@ def test_an_invalid_metric_save_in_force_is_refused(staff_client, security_v1):
         "target": str(metric.target),
         "scaling": metric.scaling,
         "unit_label": metric.unit_label,
+        "provenance": metric.provenance,
         "sources-TOTAL_FORMS": "0",
         "sources-INITIAL_FORMS": "0",
+        "steps-TOTAL_FORMS": "0",
+        "steps-INITIAL_FORMS": "0",
         "certification_groups-TOTAL_FORMS": "0",
         "certification_groups-INITIAL_FORMS": "0",
         "_save": "Save",

@@ -157,12 +157,13 @@ def test_certification_catalog_covers_every_code_in_the_spec():
     }  # fmt: skip
     levels = dict(Certification.objects.values_list("code", "level"))
     assert codes <= set(levels)
-    assert {c for c, level in levels.items() if level == "advanced"} == {
+    # The seed's certifications keep their levels (the published versions add more, 0008).
+    assert {c for c, level in levels.items() if level == "advanced" and c in codes} == {
         "AZ-305", "AZ-400", "MS-102", "PL-600", "MB-700",
     }  # fmt: skip
     assert set(
         Certification.objects.get(code="SC-400").designations.values_list("code", flat=True)
-    ) == {"security", "modern-work"}
+    ) >= {"security", "modern-work"}
 
 
 def test_workload_catalog_has_the_security_products_and_areas():

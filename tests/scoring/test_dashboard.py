@@ -18,7 +18,7 @@ from tests.scoring.test_services import security_partner
 
 AS_OF = date(2024, 6, 30)
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("rules_2022_only")]
 
 
 def scores_url(org):

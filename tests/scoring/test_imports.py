@@ -507,7 +507,7 @@ def test_a_bad_usage_file_reports_every_bad_row_and_writes_nothing(org, customer
         2024-02,azure,{TPID_A},paid_seats,,10
         2024-02,m365,{M365_A},protected_users,Quantum,10
         2024-01,m365,{M365_A},paid_seats,,31
-        2024-02,m365,{M365_A},paid_seats,Teams,3
+        2024-02,m365,{M365_A},paid_seats,AzureDefender,3
         2024-02,azure,{TPID_A},acr_usd,Sentinel,3
         2024-02,dynamics,{DYN_A},protected_users,D365Sales,3
         2024-02,m365,{M365_A},active_users,,3
@@ -528,16 +528,16 @@ def test_a_bad_usage_file_reports_every_bad_row_and_writes_nothing(org, customer
         'line 9, column "workload": "Quantum" — unknown workload (not in the workload catalog)',
         'line 10, column "month, platform, customer_id, measure, workload": '
         f'"2024-01, m365, {M365_A}, paid_seats, " — duplicate of line 2',
-        'line 11, column "workload": "Teams" — '
-        "paid_seats counts the whole tenant: leave workload blank",
+        'line 11, column "workload": "AzureDefender" — AzureDefender is a azure workload, not m365',
         'line 12, column "workload": "Sentinel" — '
-        "acr_usd needs an Azure solution area such as security",
+        "acr_usd needs an Azure solution area such as security, or an Azure service code",
         'line 13, column "measure": "protected_users" — '
         "protected_users is reported for m365 customers, not dynamics",
         'line 14, column "workload": "" — active_users needs a workload '
         "(a product code such as MDE)",
         'line 15, column "measure": "certifications" — '
-        "unknown measure (paid_seats, protected_users, active_users, acr_usd, revenue_usd)",
+        "unknown measure (paid_seats, protected_users, active_users, acr_usd, revenue_usd, "
+        "capacity)",
         f'line 16, column "customer_id": "{DYN_A}" — '
         "unknown customer (no m365 customer has this id; load it first)",
     ]

@@ -17,7 +17,7 @@ from tests.scoring.telemetry import associate, customer, monthly, usage
 AS_OF = date(2024, 6, 30)
 SECURITY_M365 = "MDE"
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("rules_2022_only")]
 
 
 def security(org, as_of=AS_OF):

@@ -30,6 +30,8 @@ from scoring.selectors import (
     score_summary_snapshots,
 )
 
+pytestmark = pytest.mark.usefixtures("rules_2022_only")
+
 SHIPPED_FROM = date(2022, 3, 16)
 
 

@@ -32,7 +32,7 @@ AS_OF = date(2024, 6, 30)
 
 ROOT = Path(__file__).resolve().parents[2]
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("rules_2022_only")]
 
 
 def security_partner(org, *, adds=10, people=6, mpu_growth=2500, deployments=6):

@@ -22,6 +22,10 @@ CSV_COLUMNS = [
     "value",
     "target",
     "gap",
+    # Added with the published versions, after the existing columns: the counting track and
+    # the release the rules follow ("2023-12"; "v3" for a staff version).
+    "track",
+    "rule_version",
 ]
 
 
@@ -54,6 +58,8 @@ class Command(BaseCommand):
                         "as_of": row["as_of"],
                         "total": row["total"],
                         "qualified": "true" if row["qualified"] else "false",
+                        "track": row["track"],
+                        "rule_version": row["rule_version"],
                         "metric": metric["code"],
                         "points": metric["points"],
                         "max_points": metric["max_points"],

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('scoring', '0007_score_recompute_request'),
+        ('scoring', '0009_score_recompute_request'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('portal', '0004_api_keys'),
-        ('scoring', '0006_tenant_default_manager_unscoped'),
+        ('scoring', '0008_published_versions'),
     ]
 
     operations = [

@@ -1,0 +1,121 @@
+"""The shipped published versions (migration 0008): valid, sourced, and picked by the as-of date."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from scoring.models import MetricRule, RuleSet
+from scoring.rulesets import rule_set_validate
+from scoring.selectors import rule_sets_in_force
+
+pytestmark = pytest.mark.django_db
+
+
+def test_every_shipped_rule_set_is_valid_with_every_part():
+    for rule_set in RuleSet.objects.all():
+        rule_set_validate(rule_set=rule_set)  # raises, listing every problem
+
+
+@pytest.mark.parametrize(
+    ("day", "expected"),
+    [
+        (date(2023, 3, 31), {"security": "2022", "modern-work": "2022", "data-ai-azure": "2022"}),
+        (date(2023, 10, 31), {"security": "2023", "modern-work": "2023", "data-ai-azure": "2023"}),
+        (date(2024, 1, 31), {"security": "2023-12", "business-applications": "2023-12",
+                             "modern-work": "2023"}),
+        (date(2026, 5, 31), {"security": "2026", "modern-work": "2026", "data-ai-azure": "2026"}),
+    ],
+)  # fmt: skip
+def test_the_as_of_date_picks_the_version(day, expected):
+    in_force = {rs.designation_code: rs.model.release for rs in rule_sets_in_force(as_of=day)}
+    assert {code: in_force[code] for code in expected} == expected
+
+
+def test_versions_record_their_source():
+    v2023 = RuleSet.objects.get(designation__code="modern-work", release="2023")
+    assert (v2023.published_on, v2023.effective_from) == (date(2023, 6, 13), date(2023, 6, 13))
+    assert v2023.source_url.startswith("https://learn.microsoft.com/")
+    seed = RuleSet.objects.get(designation__code="modern-work", release="2022")
+    assert set(seed.metrics.values_list("provenance", flat=True)) == {"default"}
+    security_seed = RuleSet.objects.get(designation__code="security", release="2022")
+    assert set(security_seed.metrics.values_list("provenance", flat=True)) == {
+        MetricRule.Provenance.PUBLISHED
+    }
+
+
+def test_data_ai_2023_has_no_advanced_metric_and_forty_skilling_points():
+    rules = next(
+        rs.rules
+        for rs in rule_sets_in_force(as_of=date(2023, 10, 31))
+        if rs.designation_code == "data-ai-azure"
+    )
+    assert [(m.code, m.max_points) for m in rules.metrics] == [
+        ("net_customer_adds", 30),
+        ("intermediate_certifications", 40),
+        ("usage_growth", 20),
+        ("deployments", 10),
+    ]
+    gates = [step for step in rules.metrics[1].steps if not step.scoring]
+    assert [(g.requirement, g.min_people) for g in gates] == [
+        ("holding AZ-305", 2),
+        ("holding AZ-104", 2),
+    ]
+
+
+def _person_with(org, *codes):
+    from portal.models import Certification
+    from tests.factories import HeldCertificationFactory, PersonFactory
+
+    person = PersonFactory(organization=org)
+    for code in codes:
+        HeldCertificationFactory(
+            person=person,
+            certification=Certification.objects.get(code=code),
+            earned_on=date(2022, 1, 1),
+        )
+
+
+def _export(org, day):
+    from scoring.selectors import score_export_rows
+    from scoring.services import scores_recompute
+
+    scores_recompute(organization_ids=[org.pk], as_of=day)
+    rows = score_export_rows(organization_ids=[org.pk], as_of=day)
+    return {row["designation"]: row for row in rows}
+
+
+def test_the_same_data_scores_under_2022_then_2023(org):
+    """Two AZ-104 holders and three AZ-700 holders: in 2022 the AZ-104 holders score 20
+    (target 2); from 2023-06-13 they are the gate and the AZ-700 holders score 4 each."""
+    _person_with(org, "AZ-104")
+    _person_with(org, "AZ-104", "AZ-700")
+    _person_with(org, "AZ-700")
+    _person_with(org, "AZ-700")
+
+    before, after = _export(org, date(2023, 3, 31)), _export(org, date(2023, 10, 31))
+
+    def intermediate(row):
+        return next(m for m in row["metrics"] if m["code"] == "intermediate_certifications")
+
+    assert before["infrastructure-azure"]["rule_version"] == "2022"
+    assert intermediate(before["infrastructure-azure"])["points"] == 20
+    assert after["infrastructure-azure"]["rule_version"] == "2023"
+    assert intermediate(after["infrastructure-azure"])["points"] == 12
+    assert (
+        intermediate(after["infrastructure-azure"])["gap"]
+        == "2 more people holding one of AZ-600/AZ-700/AZ-800/AZ-801"
+    )
+    assert (before["modern-work"]["track"], after["modern-work"]["track"]) == ("", "enterprise")
+
+
+def test_a_missing_gate_reads_in_the_versions_own_units(org):
+    _person_with(org, "AZ-104")
+    _person_with(org, "AZ-700")
+
+    row = _export(org, date(2023, 10, 31))["infrastructure-azure"]
+
+    metric = next(m for m in row["metrics"] if m["code"] == "intermediate_certifications")
+    assert metric["points"] == 0
+    assert metric["gap"] == "1 more person holding AZ-104 unlock this metric"
