@@ -8,7 +8,10 @@ class BenefitsConfig(AppConfig):
     verbose_name = _("Benefits")
 
     def ready(self) -> None:
+        from benefits.console import register as register_console
+
         self._register_organization_pages()
+        register_console()  # status column, renewal filter and counts of the staff console
 
     @staticmethod
     def _register_organization_pages() -> None:

@@ -23,4 +23,5 @@ urlpatterns = [
     path("", include("portal.web_urls")),
     path("orgs/<slug:slug>/", include("scoring.urls")),
     path("orgs/<slug:slug>/", include("benefits.urls")),
+    path("staff/", include("scoring.console.urls")),
 ]

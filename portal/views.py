@@ -51,12 +51,13 @@ INVITATION_TOKEN_RE = re.compile(r"[A-Za-z0-9_-]{20,64}")
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     """One organization: go there. Several: the switcher. None: program staff go to the
-    program's pages (the admin); anyone else is told how to get in."""
+    program's pages (the staff console); anyone else is told how to get in."""
     organizations = list(organization_list_for_user(user=request.user))
     if len(organizations) == 1:
         return redirect("org_home", slug=organizations[0].slug)
     if not organizations and request.user.is_staff:
-        return redirect("admin:index")
+        # By URL name: the console is scoring's page, which portal does not import.
+        return redirect("staff_console")
     return render(request, "portal/home.html", {"organizations": organizations})
 
 

@@ -11,6 +11,7 @@ class ScoringConfig(AppConfig):
         from django.db.backends.signals import connection_created
 
         from scoring import signals  # noqa: F401  # connects the recompute-on-change receiver
+        from scoring.console import tasks  # noqa: F401  # registers the web import's tasks
         from scoring.sqlite import register_functions
 
         connection_created.connect(register_functions, dispatch_uid="scoring-sqlite-functions")

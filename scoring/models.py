@@ -838,3 +838,7 @@ class ScoreRecomputeRequest(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.organization_id} {self.as_of} {self.status}"
+
+
+# The staff console's import history lives with the console; Django finds models here.
+from scoring.console.models import ImportJob  # noqa: E402, F401  # registered with the scoring app

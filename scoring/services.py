@@ -76,6 +76,20 @@ def scores_recompute_on_commit(
     pending.add(day, ids)
 
 
+def scores_recompute_on_commit_withdraw() -> set[int]:
+    """Take back the organizations the current transaction queued for recompute after commit.
+
+    For a caller that recomputes them itself once it commits (the staff web import, which
+    shows the recompute's progress); nothing is queued for them then.
+    """
+    connection = transaction.get_connection()
+    pending: _PendingRecompute | None = getattr(connection, _PENDING_ATTRIBUTE, None)
+    if pending is None or not connection.in_atomic_block:
+        return set()
+    by_date, pending.by_date = pending.by_date, {}
+    return set().union(*by_date.values()) if by_date else set()
+
+
 # What a partner's scores read of its own rows: the organization (country), its people and
 # their certifications, its associations. Telemetry and rules are shared (other doors).
 SCORED_MODELS: tuple[type[models.Model], ...] = (

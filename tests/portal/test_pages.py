@@ -191,7 +191,7 @@ def test_staff_in_no_organization_land_on_the_program_pages(client, staff):
     client.force_login(staff)
     response = client.get(reverse("home"))
     assert response.status_code == 302
-    assert response["Location"] == reverse("admin:index")
+    assert response["Location"] == reverse("staff_console") == "/staff/"
 
 
 @pytest.mark.django_db
