@@ -184,7 +184,8 @@ def import_job_restart(*, job_id: int, actor: Any) -> ImportJob:
     job.failure = ""
     job.progress_at = timezone.now()
     if job.attempt == 0:
-        # Never confirmed (confirming counts the first attempt): it stopped while validating: validate again (nothing is ever written then).
+        # Never confirmed (confirming counts the first attempt): it stopped while validating.
+        # Validate again; nothing is ever written then.
         job.status = ImportJob.Status.VALIDATING
         job.save(update_fields=["status", "failure", "progress_at"])
         transaction.on_commit(lambda: _queue_validation(job.pk))
