@@ -15,7 +15,12 @@ from scoring.console.models import ImportJob
 # staff may start it again. The import reports at least every thousand rows.
 STALE_AFTER_SECONDS = 120
 
-RUNNING = (ImportJob.Status.QUEUED, ImportJob.Status.IMPORTING, ImportJob.Status.RECOMPUTING)
+RUNNING = (
+    ImportJob.Status.VALIDATING,
+    ImportJob.Status.QUEUED,
+    ImportJob.Status.IMPORTING,
+    ImportJob.Status.RECOMPUTING,
+)
 
 
 def progress_cache_key(job_id: int) -> str:

@@ -181,12 +181,19 @@ def import_job_restart(*, job_id: int, actor: Any) -> ImportJob:
     job = ImportJob.objects.select_for_update().filter(pk=job_id).first()
     if job is None or not import_job_restartable(job=job):
         raise ApplicationError(_("This import is not stalled or failed: it cannot be restarted."))
+    job.failure = ""
+    job.progress_at = timezone.now()
+    if job.attempt == 0:
+        # Never confirmed (confirming counts the first attempt): it stopped while validating.
+        # Validate again; nothing is ever written then.
+        job.status = ImportJob.Status.VALIDATING
+        job.save(update_fields=["status", "failure", "progress_at"])
+        transaction.on_commit(lambda: _queue_validation(job.pk))
+        return job
     job.status = (
         ImportJob.Status.RECOMPUTING if job.imported_at is not None else ImportJob.Status.QUEUED
     )
     job.attempt += 1
-    job.failure = ""
-    job.progress_at = timezone.now()
     job.save(update_fields=["status", "attempt", "failure", "progress_at"])
     attempt = job.attempt
     transaction.on_commit(lambda: _queue_run(job.pk, attempt))

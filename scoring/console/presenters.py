@@ -162,7 +162,8 @@ def histogram_labels() -> list[str]:
 
 
 def trend_chart(trend: Sequence[MonthTrend]) -> BarChart:
-    return bar_chart([t.month.strftime("%Y-%m") for t in trend], [t.qualified for t in trend])
+    """The average score per month (whole points; the table beside it has the tenths)."""
+    return bar_chart([t.month.strftime("%Y-%m") for t in trend], [round(t.average) for t in trend])
 
 
 @dataclass(frozen=True)

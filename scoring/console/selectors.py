@@ -31,7 +31,7 @@ from django.db.models import (
 from django.db.models.functions import Floor, TruncMonth
 
 from portal.models import Organization
-from scoring.models import Designation, ScoreSnapshot
+from scoring.models import Designation, ScoreSnapshot, Track
 from scoring.selectors import snapshots_of_latest_version
 
 # "Near the line": this many points or fewer below the qualifying total (60–69 at the
@@ -102,6 +102,7 @@ class OrganizationQuery:
     country: str = ""
     designation: Designation | None = None
     status: str = ""  # a key of STATUS_FILTERS, or ""
+    track: str = ""  # a track code: the current score counts on that track
     sort: str = "name"
 
 
@@ -115,10 +116,12 @@ def organization_console_list(*, query: OrganizationQuery) -> QuerySet[Organizat
         )
     if query.country:
         organizations = organizations.filter(country=query.country)
-    if query.status:
-        matching = current_snapshots().filter(
-            STATUS_FILTERS[query.status], organization=OuterRef("pk")
-        )
+    if query.status or query.track:
+        matching = current_snapshots().filter(organization=OuterRef("pk"))
+        if query.status:
+            matching = matching.filter(STATUS_FILTERS[query.status])
+        if query.track:
+            matching = matching.filter(track=query.track)
         if query.designation is not None:
             matching = matching.filter(designation=query.designation)
         organizations = organizations.filter(Exists(matching))
@@ -148,6 +151,14 @@ def organization_country_list() -> list[str]:
         .values_list("country", flat=True)
         .distinct()
     )
+
+
+def track_choice_list() -> list[tuple[str, str]]:
+    """(code, name) of the qualification tracks of the rule sets, each code once."""
+    choices: dict[str, str] = {}
+    for track in Track.objects.order_by("position", "code"):
+        choices.setdefault(track.code, track.display_name)
+    return list(choices.items())
 
 
 @dataclass(frozen=True)

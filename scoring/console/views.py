@@ -37,6 +37,7 @@ from scoring.console.selectors import (
     organization_country_list,
     score_histogram,
     score_trend_by_month,
+    track_choice_list,
 )
 from scoring.models import Designation
 from scoring.selectors import designation_list, score_board, snapshot_date_shown, snapshot_dates
@@ -55,11 +56,13 @@ def _organization_query(
     """The list's query from GET parameters; unknown values are ignored (the whole list)."""
     status = params.get("status", "")
     sort = params.get("sort", "name")
+    track = params.get("track", "").strip()[:30]
     query = OrganizationQuery(
         search=params.get("q", "").strip()[:100],
         country=params.get("country", "").strip().upper()[:2],
         designation=_designation(params.get("designation", ""), designations),
         status=status if status in STATUS_FILTERS else "",
+        track=track,
         sort=sort if sort in SORTS else "name",
     )
     applied = []
@@ -121,6 +124,7 @@ def organization_list(request: HttpRequest) -> HttpResponse:
         "query": query,
         "designations": designations,
         "countries": organization_country_list(),
+        "tracks": track_choice_list(),
         "statuses": [(key, str(label)) for key, label in _status_labels().items()],
         "hook_filters": [
             {"filter": f, "value": values.get(f.key, "")} for f in hooks.console_filters()

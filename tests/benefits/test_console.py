@@ -120,7 +120,7 @@ def test_the_list_with_2000_enrolled_organizations_keeps_its_query_ceiling(
     )
     client.force_login(staff)
     # As the scoring list (tests/scoring/console) with benefits' column: terms, window rules.
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(11):
         response = client.get(reverse("staff_console"), {"renewal_within": "30", "sort": "-name"})
     assert response.status_code == 200
     assert "Enrolled 3" in response.content.decode()

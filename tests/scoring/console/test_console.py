@@ -203,14 +203,14 @@ def test_one_page_of_2000_organizations_in_a_constant_number_of_queries(
                 )
     ScoreSnapshot.objects.bulk_create(rows, batch_size=2000)
     # session, user, count, page of organizations, their snapshots, designations, countries,
-    # the switcher; benefits' status column (terms, window rules)
+    # tracks, the switcher; benefits' status column (terms, window rules)
     for params in (
         {},
         {"designation": "security", "status": "near", "sort": "score"},
         {"status": "zero_metric"},
         {"page": 3},
     ):
-        with django_assert_max_num_queries(10):
+        with django_assert_max_num_queries(11):
             response = staff_client.get(CONSOLE, params)
         assert response.status_code == 200
         assert len(listed(response)) == 50
@@ -276,3 +276,15 @@ def test_the_organization_page_query_ceiling(staff_client, partners, django_asse
     with django_assert_max_num_queries(18):
         response = staff_client.get(reverse("staff_organization", args=[organization.partner_id]))
     assert response.status_code == 200
+
+
+def test_the_track_filter(staff_client, partners, security):
+    from scoring.models import Track
+
+    rule_set = RuleSet.objects.filter(designation=security).order_by("version").first()
+    Track.objects.create(rule_set=rule_set, code="smb", name="SMB", name_ja="SMB")
+    ScoreSnapshot.objects.unscoped().filter(organization=partners["near"]).update(track="smb")
+    response = staff_client.get(CONSOLE, {"designation": "security", "track": "smb"})
+    assert listed(response) == ["5000002"]
+    assert '<option value="smb"' in response.content.decode()
+    assert listed(staff_client.get(CONSOLE, {"track": "enterprise"})) == []

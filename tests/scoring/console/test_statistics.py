@@ -152,3 +152,10 @@ def test_the_statistics_query_ceiling_at_2000_organizations(
     with django_assert_max_num_queries(11):
         response = client.get(reverse("staff_statistics"))
     assert response.status_code == 200
+
+
+def test_the_trend_chart_shows_the_average_per_month(client, staff, scored):
+    from scoring.console.presenters import trend_chart
+
+    chart = trend_chart(score_trend_by_month(designation=scored))
+    assert [(bar.label, bar.value) for bar in chart.bars] == [("2024-05", 70), ("2024-06", 58)]

@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
@@ -328,3 +329,19 @@ def test_a_large_upload_is_hashed_and_stored_in_flat_memory(staff, tmp_path):
     assert job.sha256 == hashlib.sha256(Path(job.file.path).read_bytes()).hexdigest()
     assert peak < 3 * 1024 * 1024, peak  # a 1 MB read chunk and change, not the file
     upload_file.close()  # moved into MEDIA_ROOT by the storage: nothing left to delete
+
+
+def test_a_job_stalled_while_validating_is_validated_again(staff_client, org):
+    upload(staff_client, PEOPLE_GOOD)
+    job = latest_job()
+    stalled = timezone.now() - timedelta(seconds=import_selectors.STALE_AFTER_SECONDS + 5)
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=ImportJob.Status.VALIDATING, progress_at=stalled
+    )
+    cache.delete(import_selectors.progress_cache_key(job.pk))  # its last news: long ago
+    job.refresh_from_db()
+    assert import_selectors.import_job_restartable(job=job)
+    staff_client.post(reverse("staff_import_restart", args=[job.pk]))
+    job.refresh_from_db()
+    assert job.status == ImportJob.Status.VALID and job.attempt == 0
+    assert not Person.objects.unscoped().exists()
