@@ -6,7 +6,10 @@ v1=<hex HMAC-SHA256 of "<t>.<body>" with the endpoint's secret>`; a receiver rec
 (`verify_signature`) and refuses stale timestamps. A delivery that gets no 2xx is retried with
 exponential backoff (`WEBHOOK_MAX_ATTEMPTS`); an endpoint whose deliveries keep failing
 (`WEBHOOK_DISABLE_AFTER_FAILURES` in a row) is disabled until an admin enables it again. Every
-attempt is logged with the response code, and any delivery can be replayed.
+attempt is logged with the response code, and any delivery can be replayed. Deliveries go to
+public addresses only: a URL naming a private, link-local or reserved address is refused when it is
+registered, the host is resolved and checked again at each delivery (and the connection made to
+the checked address), and redirects are not followed.
 
 Apps above portal emit their events with `webhook_event_emit` (scoring: scores recomputed,
 designation qualified / lapsed, import finished); portal itself sends certification expiry.
@@ -16,11 +19,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import http.client
 import ipaddress
 import json
+import socket
+import ssl
 import time
-import urllib.error
-import urllib.request
 import uuid
 from datetime import date, timedelta
 from functools import partial
@@ -112,20 +116,44 @@ def validated_url(url: str) -> str:
     except ValidationError as error:
         raise ApplicationError(_("Enter a valid URL."), {"attr": "url"}) from error
     parts = urlsplit(url)
-    if parts.scheme != "https" and not (
-        settings.WEBHOOK_ALLOW_HTTP_LOOPBACK and _is_loopback(parts.hostname or "")
-    ):
+    host = parts.hostname or ""
+    loopback_allowed = settings.WEBHOOK_ALLOW_HTTP_LOOPBACK and _is_loopback(host)
+    if parts.scheme != "https" and not loopback_allowed:
         raise ApplicationError(_("A webhook URL must use HTTPS."), {"attr": "url"})
+    literal = _ip_literal(host)
+    if literal is not None and not _address_allowed(literal):
+        raise ApplicationError(
+            _("A webhook URL must point to a public address, not %(address)s.")
+            % {"address": literal},
+            {"attr": "url"},
+        )
     return url
 
 
 def _is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
+    address = _ip_literal(host)
+    return address is not None and address.is_loopback
+
+
+def _ip_literal(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     try:
-        return ipaddress.ip_address(host).is_loopback
+        address = ipaddress.ip_address(host)
     except ValueError:
-        return False
+        return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
+def _address_allowed(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Deliveries go to public addresses only: never to the portal's own network (private,
+    link-local — the cloud metadata service —, shared, reserved), and to loopback only where
+    `WEBHOOK_ALLOW_HTTP_LOOPBACK` allows it (development and the tests' receivers)."""
+    if address.is_loopback:
+        return bool(settings.WEBHOOK_ALLOW_HTTP_LOOPBACK)
+    return address.is_global and not address.is_multicast
 
 
 def validated_events(events: list[str]) -> list[str]:
@@ -277,17 +305,66 @@ def webhook_delivery_replay(
     return replay
 
 
-def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
-    """POST to the endpoint (its URL was validated: HTTPS, or loopback where allowed)."""
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
-    timeout = settings.WEBHOOK_TIMEOUT_SECONDS
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return response.status, response.read(RESPONSE_KEPT_CHARACTERS).decode(
-                "utf-8", "replace"
+class AddressRefused(OSError):
+    """The endpoint's host resolved to an address deliveries may not go to."""
+
+
+def _resolved_address(host: str, port: int) -> str:
+    """Resolve the host once and check every address it has; the connection then goes to the
+    checked address, so a DNS answer that changes between check and connect cannot point a
+    delivery at the portal's own network."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    addresses = [str(info[4][0]) for info in infos]
+    for text in addresses:
+        address = _ip_literal(text.split("%", 1)[0])
+        if address is None or not _address_allowed(address):
+            raise AddressRefused(
+                _("The endpoint's host %(host)s resolves to %(address)s, which is not public.")
+                % {"host": host, "address": text}
             )
-    except urllib.error.HTTPError as error:
-        return error.code, error.read(RESPONSE_KEPT_CHARACTERS).decode("utf-8", "replace")
+    return addresses[0]
+
+
+class _PinnedHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, host: str, port: int, address: str, timeout: float) -> None:
+        super().__init__(host, port, timeout=timeout)
+        self._address = address
+
+    def connect(self) -> None:
+        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+
+
+class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    def __init__(self, host: str, port: int, address: str, timeout: float) -> None:
+        self._tls = ssl.create_default_context()
+        super().__init__(host, port, timeout=timeout, context=self._tls)
+        self._address = address
+
+    def connect(self) -> None:
+        raw = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = self._tls.wrap_socket(raw, server_hostname=self.host)
+
+
+def _post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
+    """POST to the endpoint, its host resolved and checked first (`_resolved_address`); redirects
+    are not followed (a 3xx is the receiver's answer, logged as a failure)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    https = parts.scheme == "https"
+    port = parts.port or (443 if https else 80)
+    address = _resolved_address(host, port)
+    connection_class = _PinnedHTTPSConnection if https else _PinnedHTTPConnection
+    connection = connection_class(host, port, address, settings.WEBHOOK_TIMEOUT_SECONDS)
+    target = parts.path or "/"
+    if parts.query:
+        target = f"{target}?{parts.query}"
+    try:
+        connection.request("POST", target, body=body, headers=headers)
+        response = connection.getresponse()
+        text = response.read(RESPONSE_KEPT_CHARACTERS).decode("utf-8", "replace")
+        return response.status, text
+    finally:
+        connection.close()
 
 
 def webhook_delivery_attempt(*, delivery_id: int) -> bool | None:
@@ -320,7 +397,8 @@ def webhook_delivery_attempt(*, delivery_id: int) -> bool | None:
     try:
         code, text = _post(endpoint.url, body, headers)
         error = ""
-    except (OSError, ValueError) as exc:  # refused, timed out, TLS, bad URL
+    except (OSError, ValueError, http.client.HTTPException) as exc:  # refused, timed out, TLS,
+        # an address that is not public, a malformed answer
         code, text, error = None, "", f"{type(exc).__name__}: {exc}"
     delivery.response_code, delivery.response_body, delivery.error = code, text, error
     succeeded = code is not None and 200 <= code < 300
