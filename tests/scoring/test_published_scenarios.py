@@ -1,0 +1,231 @@
+"""Per published version, one scenario per designation through the whole path: the CSV files
+imported with the import entry point (`import_csv`, what `manage.py import_data` and the staff
+upload use), `manage.py recompute_scores --as-of`, `manage.py export_scores --format json`.
+
+Each scenario is one small set of files (an organization, its people and certifications, its
+customers with their segment, associations and 24+ months of usage, dated relative to the as-of
+date), scored as of a day in force of each version (program.md §9): 2022 on 2023-03-31, 2023 on
+2023-10-31, 2023-12 on 2024-06-30, 2026 on 2026-11-30. The expected totals are worked out by
+hand from the published rules (published-rules.md §0.2, §3 and §4; the 2022 defaults of
+other-designations.md for the five designations the seed does not specify), metric by metric in
+each table's comments. Runs on SQLite and, with DATABASE_URL, on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from fractions import Fraction
+
+import pytest
+from django.core.management import call_command
+
+from scoring.imports import import_csv
+from scoring.measures import add_months, current_month
+
+pytestmark = pytest.mark.django_db
+
+VERSION_DAYS = {
+    "2022": date(2023, 3, 31),
+    "2023": date(2023, 10, 31),
+    "2023-12": date(2024, 6, 30),
+    "2026": date(2026, 11, 30),
+}
+# The version in force on each day for the Azure designations (no 2023-12 change for them).
+AZURE_RELEASES = {"2022": "2022", "2023": "2023", "2023-12": "2023", "2026": "2026"}
+PARTNER = "7000001"
+
+
+@dataclass
+class Files:
+    """The CSV texts of one scenario, built row by row."""
+
+    people: list[str] = field(default_factory=list)
+    certifications: list[str] = field(default_factory=list)
+    customers: list[str] = field(default_factory=list)
+    associations: list[str] = field(default_factory=list)
+    usage: list[str] = field(default_factory=list)
+
+    def person(self, person_id: str, *codes: str) -> None:
+        self.people.append(f"{PARTNER},{person_id},Person {person_id},{person_id}@example.com")
+        for code in codes:
+            self.certifications.append(f"{PARTNER},{person_id},{code},2022-01-01,")
+
+    def customer(self, platform: str, customer_id: str, segment: str, kind: str, start: str):
+        self.customers.append(f"{platform},{customer_id},Customer {customer_id},{segment}")
+        self.associations.append(f"{PARTNER},{platform},{customer_id},{kind},,{start},")
+
+    def figure(self, month: str, platform: str, customer_id: str, measure: str, workload: str,
+               value: object) -> None:  # fmt: skip
+        self.usage.append(f"{month},{platform},{customer_id},{measure},{workload},{value}")
+
+
+HEADERS = {
+    "organizations": "partner_id,name,country",
+    "people": "partner_id,person_id,name,email",
+    "certifications": "partner_id,person_id,certification,earned_on,expires_on",
+    "customers": "platform,customer_id,name,segment",
+    "associations": "partner_id,platform,customer_id,type,workload,start_month,end_month",
+    "usage": "month,platform,customer_id,measure,workload,value",
+}
+
+
+def _month(as_of: date, back: int) -> str:
+    return add_months(current_month(as_of), -back).strftime("%Y-%m")
+
+
+def _import(files: Files) -> None:
+    texts = {
+        "organizations": [f"{PARTNER},Scenario Partner GmbH,DE"],
+        "people": files.people,
+        "certifications": files.certifications,
+        "customers": files.customers,
+        "associations": files.associations,
+        "usage": files.usage,
+    }
+    for kind, rows in texts.items():
+        if not rows:
+            continue
+        data = "\n".join([HEADERS[kind], *rows]).encode() + b"\n"
+        result = import_csv(kind, io.BytesIO(data))
+        assert result.ok, (kind, result.errors[:5])
+
+
+def _export(designation: str, as_of: date) -> dict:
+    call_command("recompute_scores", as_of=as_of.isoformat(), partner_id=PARTNER)
+    out = io.StringIO()
+    call_command("export_scores", as_of=as_of.isoformat(), partner_id=PARTNER, format="json",
+                 stdout=out)  # fmt: skip
+    rows = {row["designation"]: row for row in json.loads(out.getvalue())}
+    return rows[designation]
+
+
+# --- Azure (Infrastructure, Data & AI, Digital & App Innovation) -------------------------------
+#
+# Telemetry, the same shape for the three (each in its own solution area and services), all PAL:
+# - five established customers E1..E5, associated 30 months back: $300 a month until 12 months
+#   ago, $20,000 a month for the last 12 months. E1..E4 consume the designation's own workloads
+#   (two distinct services, a service that does not count as distinct or the area code, and the
+#   area code); E5 one distinct service of another area.
+# - twelve new customers N1..N12, associated 2 months back, $5,000 a month in the area code.
+#
+# Performance and customer success, per version:
+# - 2022 (defaults): net customer adds 10 customers averaging ≥ $1,000 a month over the trailing
+#   12 months (program.md §3.1, the Azure reading) − those a year earlier → 16 → 30; usage growth
+#   +$10,000 → 4 × 19,700 = 78,800 → 20; deployments 3 customers crossing $10,000 → E1..E4 → 10.
+# - 2023 and 2026 (common to the three, every Azure service): net customer adds 3 → 17 now
+#   (≥ $1,000, or ≥ $500 SMB 2026, in one of the last two months) − 0 a year ago → 30; usage
+#   growth +20 % → 160,000 vs 1,500 → 20; deployments 2 points per distinct service with ACR in
+#   the trailing 12 months, virtual machines excluded → 3 services → 6.
+
+AZURE_TELEMETRY = {
+    "infrastructure-azure": (
+        "infrastructure",
+        ["storage", "virtual-network", "virtual-machines", "infrastructure",
+         "azure-kubernetes-service"],
+    ),
+    "data-ai-azure": (
+        "data-ai",
+        ["azure-sql-database", "azure-cosmos-db", "data-ai", "data-ai", "app-service"],
+    ),
+    "digital-app-innovation-azure": (
+        "digital-app-innovation",
+        ["app-service", "azure-functions", "digital-app-innovation", "digital-app-innovation",
+         "storage"],
+    ),
+}  # fmt: skip
+
+
+def _azure_files(designation: str, as_of: date, segment: str) -> Files:
+    area, established = AZURE_TELEMETRY[designation]
+    files = Files()
+    for n, workload in enumerate(established, start=1):
+        tpid = f"{81000000 + n}"
+        files.customer("azure", tpid, segment, "PAL", _month(as_of, 30))
+        for back in range(24):
+            value = 20000 if back < 12 else 300
+            files.figure(_month(as_of, back), "azure", tpid, "acr_usd", workload, value)
+    for n in range(1, 13):
+        tpid = f"{82000000 + n}"
+        files.customer("azure", tpid, segment, "PAL", _month(as_of, 2))
+        for back in range(3):
+            files.figure(_month(as_of, back), "azure", tpid, "acr_usd", area, 5000)
+    return files
+
+
+# Skilling, per designation (people: the certifications each holds), and the expected result
+# per version: (total, qualified, track).
+AZURE_SCENARIOS = {
+    "infrastructure-azure": (
+        # 2022: AZ-104 holders 2 of 2 → 20; AZ-305 holders 1 of 2 → 10.
+        # 2023: 2 × AZ-104 unlock, AZ-700 holders 2 × 4 → 8; 1 × AZ-305 of 2: advanced 0.
+        # 2026: every customer SMB (≥ 80 %) → SMB: the gates give 4 each (1 × AZ-104, 1 × AZ-305),
+        #   AZ-700 2 × 4 and AZ-140 1 × 4 → 12 and 8.
+        "smb",
+        {"A1": ["AZ-104"], "A2": ["AZ-104", "AZ-700"], "A3": ["AZ-700"], "A4": ["AZ-305"],
+         "A5": ["AZ-140"]},
+        {
+            "2022": (30 + 20 + 10 + 20 + 10, True, ""),
+            "2023": (30 + 8 + 0 + 20 + 6, False, ""),
+            "2023-12": (30 + 8 + 0 + 20 + 6, False, ""),
+            "2026": (30 + 12 + 8 + 20 + 6, True, "smb"),
+        },
+    ),
+    "data-ai-azure": (
+        # 2022: intermediate AI-102/DP-100/DP-203/DP-300 holders B4, B5 of 2 → 20; advanced
+        #   AZ-305 + a data certification: nobody → 0 (not qualified).
+        # 2023: 2 × AZ-305 and 2 × AZ-104 unlock; B4, B5, B6 (PL-300), B9 (DP-420) × 4 → 16.
+        # 2026: Enterprise (no SMB customer); DP-203 no longer counts: B5, B6, B7 (DP-600),
+        #   B8 (DP-700), B9 × 4 → 20.
+        "enterprise",
+        {"B1": ["AZ-305"], "B2": ["AZ-305", "AZ-104"], "B3": ["AZ-104"], "B4": ["DP-203"],
+         "B5": ["DP-300", "DP-203"], "B6": ["PL-300"], "B7": ["DP-600"], "B8": ["DP-700"],
+         "B9": ["DP-420"]},
+        {
+            "2022": (30 + 20 + 0 + 20 + 10, False, ""),
+            "2023": (30 + 16 + 20 + 6, True, ""),
+            "2023-12": (30 + 16 + 20 + 6, True, ""),
+            "2026": (30 + 20 + 20 + 6, True, "enterprise"),
+        },
+    ),
+    "digital-app-innovation-azure": (
+        # 2022: AZ-204 holders 1 of 2 → 10; AZ-305/AZ-400 holders 2 of 2 → 20.
+        # 2023: 2 × AZ-104 unlock, AZ-204/PL-400 holders C1, C3 → 8; 2 × AZ-305 unlock,
+        #   AZ-400 holder C5 → 4 (GH-300 does not count yet).
+        # 2026: Enterprise (corporate customers); advanced C5 and C6 (GH-300) → 8.
+        "corporate",
+        {"C1": ["AZ-104", "AZ-204"], "C2": ["AZ-104"], "C3": ["PL-400"], "C4": ["AZ-305"],
+         "C5": ["AZ-305", "AZ-400"], "C6": ["GH-300"]},
+        {
+            "2022": (30 + 10 + 20 + 20 + 10, True, ""),
+            "2023": (30 + 8 + 4 + 20 + 6, False, ""),
+            "2023-12": (30 + 8 + 4 + 20 + 6, False, ""),
+            "2026": (30 + 8 + 8 + 20 + 6, True, "enterprise"),
+        },
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("version", list(VERSION_DAYS))
+@pytest.mark.parametrize("designation", list(AZURE_SCENARIOS))
+def test_azure_scenario_through_import_recompute_export(designation, version):
+    segment, people, expected = AZURE_SCENARIOS[designation]
+    as_of = VERSION_DAYS[version]
+    files = _azure_files(designation, as_of, segment)
+    for person_id, codes in people.items():
+        files.person(person_id, *codes)
+    _import(files)
+
+    row = _export(designation, as_of)
+
+    total, qualified, track = expected[version]
+    assert row["rule_version"] == AZURE_RELEASES[version]
+    assert (Fraction(row["total"]).limit_denominator(100), row["qualified"], row["track"]) == (
+        total,
+        qualified,
+        track,
+    ), row["metrics"]
+    assert Decimal(str(row["total"])) == sum(Decimal(str(m["points"])) for m in row["metrics"])
