@@ -229,3 +229,87 @@ def test_azure_scenario_through_import_recompute_export(designation, version):
         track,
     ), row["metrics"]
     assert Decimal(str(row["total"])) == sum(Decimal(str(m["points"])) for m in row["metrics"])
+
+
+# --- Security and Modern Work (Microsoft 365 tenants, CPOR) -------------------------------------
+#
+# Telemetry: tenants T1..Tn associated (CPOR) 30 months back with no paid seat until 6 months ago,
+# then `seats` paid seats a month (the tenant's and, per workload, the workload's) and `users`
+# users of the workload.
+
+
+def _m365_files(as_of: date, tenants: int, seats: int, measure: str, workload: str,
+                users: int) -> Files:  # fmt: skip
+    files = Files()
+    for n in range(1, tenants + 1):
+        tenant = f"00000000-0000-4000-8000-{n:012d}"
+        files.customer("m365", tenant, "", "CPOR", _month(as_of, 30))
+        for back in range(6):
+            month = _month(as_of, back)
+            files.figure(month, "m365", tenant, "paid_seats", "", seats)
+            files.figure(month, "m365", tenant, "paid_seats", workload, seats)
+            files.figure(month, "m365", tenant, measure, workload, users)
+    return files
+
+
+M365_SCENARIOS = {
+    "security": (
+        # Five tenants from 0 to 400 paid seats (and 400 MDE seats) this year, 300 protected users.
+        (5, 400, "protected_users", "MDE", 300),
+        # Six people with AZ-500 + MS-500 + SC-300, two of them with SC-200 as well.
+        {f"S{n}": ["AZ-500", "MS-500", "SC-300", *(["SC-200"] if n <= 2 else [])]
+         for n in range(1, 7)},
+        # Net customer adds: 5 tenants (2022: 0 → ≥ 25 seats; 2023: ≥ 25 seats now − a year
+        #   ago; 2026 Enterprise: a workload > 300 seats) × 2 → 10, no Azure customer.
+        # Skilling: 2022 the combination, 2023 the steps (1 × AZ-500, 1 × MS-500/SC-200 unlock),
+        #   2023-12 (2 × each unlock; SC-300 still scores), 2026 Enterprise (2 × AZ-500, 2 × SC-200
+        #   unlock): 6 people → 40.
+        # Usage growth: +1,500 protected users: 2022 1,500 / 2,500 × 20 = 12; from 2023 1 point
+        #   per 125 users → 12.
+        # Deployments: 5 tenants ≥ 25 (2026: > 300) seats with ≥ 15 % protected → 5 × 20/6.
+        # 2026: the best track is Enterprise (SMB has no net customer add: 400 seats is out of
+        #   its 5–300 band).
+        {
+            "2022": (Fraction(10 + 40 + 12) + Fraction(100, 6), True, "", "2022"),
+            "2023": (Fraction(10 + 40 + 12) + Fraction(100, 6), True, "", "2023"),
+            "2023-12": (Fraction(10 + 40 + 12) + Fraction(100, 6), True, "", "2023-12"),
+            "2026": (Fraction(10 + 40 + 12) + Fraction(100, 6), True, "enterprise", "2026"),
+        },
+    ),
+    "modern-work": (
+        # Ten tenants from 0 to 100 paid seats (and 100 Teams seats) this year, 45 Teams users.
+        (10, 100, "active_users", "Teams", 45),
+        # MS-700 and MD-102 (intermediate), MS-102 (advanced).
+        {"W1": ["MS-700"], "W2": ["MD-102"], "W3": ["MS-102"]},
+        # 2022: net adds 10 (0 → ≥ 25 seats) of 10 → 20; intermediate 2 of 2 → 10; advanced 1 of
+        #   1 → 15; usage growth +450 users of 2,500 → 5.4; deployments 10 tenants ≥ 15 % active
+        #   of 6 → 25.
+        # 2023 and 2026, the best track is SMB (11–300 seats): net adds 10 of 10 → 20;
+        #   intermediate 2 of 2 → 10; advanced 1 of 1 → 15; usage growth CPOR +450 of 500 → 27;
+        #   deployments 10 tenants ≥ 40 % active × 5, at most 25.
+        {
+            "2022": (Fraction(20 + 10 + 15 + 25) + Fraction(54, 10), True, "", "2022"),
+            "2023": (Fraction(20 + 10 + 15 + 27 + 25), True, "smb", "2023"),
+            "2023-12": (Fraction(20 + 10 + 15 + 27 + 25), True, "smb", "2023"),
+            "2026": (Fraction(20 + 10 + 15 + 27 + 25), True, "smb", "2026"),
+        },
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("version", list(VERSION_DAYS))
+@pytest.mark.parametrize("designation", list(M365_SCENARIOS))
+def test_m365_scenario_through_import_recompute_export(designation, version):
+    telemetry, people, expected = M365_SCENARIOS[designation]
+    as_of = VERSION_DAYS[version]
+    files = _m365_files(as_of, *telemetry)
+    for person_id, codes in people.items():
+        files.person(person_id, *codes)
+    _import(files)
+
+    row = _export(designation, as_of)
+
+    total, qualified, track, release = expected[version]
+    assert row["rule_version"] == release
+    assert (row["qualified"], row["track"]) == (qualified, track), row["metrics"]
+    assert row["total"] == pytest.approx(float(total), abs=0.01), row["metrics"]
