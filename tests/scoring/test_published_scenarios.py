@@ -313,3 +313,68 @@ def test_m365_scenario_through_import_recompute_export(designation, version):
     assert row["rule_version"] == release
     assert (row["qualified"], row["track"]) == (qualified, track), row["metrics"]
     assert row["total"] == pytest.approx(float(total), abs=0.01), row["metrics"]
+
+
+# --- Business Applications (Dynamics tenants, DPOR) ---------------------------------------------
+#
+# Three tenants associated 30 months back (back = months before the current month):
+# - D1: 50 paid seats throughout; D365 Sales revenue $1,000 a month until 12 months ago, $6,000
+#   since; 130 Sales users (MCV 130 × 200 = 26,000) until 12 months ago, 120 since (24,000);
+# - D2: from 5 months back, 30 paid seats, D365 Finance revenue $500, 30 Power Apps users (6,000);
+# - D3: from 5 months back, 20 paid seats, Business Central revenue $400, 12,500 Customer Insights
+#   profiles of capacity (12,500 × 0.2 = 2,500).
+# People: MB-210, PL-200, PL-100, MB-800 (intermediate), PL-600 (advanced).
+#
+# 2022 (defaults): net adds D2, D3 (0 → ≥ 10 seats) × 3 → 6; intermediate MB-210, PL-200,
+#   MB-800 of 4 × 5 → 15; advanced PL-600 → 15; revenue growth 5,000 + 500 + 400 = 5,900 of
+#   50,000 × 30 → 3.54; deployments D2, D3 (≤ 10 → > 10 seats) × 5 → 10.
+# 2023 (SMB: no workload over $5,000 both now and a year ago): net workloads ≥ $250 now 3 − a
+#   year ago 1 → 2 × 3 = 6; intermediate 4 people × 4 → 16; advanced 1 × 7.5; MCV 32,500 vs
+#   26,000 (≥ 25,000 baseline) +25 % → 25; deployments (workloads ≥ 5,000 MCV) now 2 − a year
+#   ago 1 → 4.
+# 2023-12: PL-100 no longer counts → intermediate 12.
+# 2026: MB-210 no longer counts either → intermediate 8.
+BA_EXPECTED = {
+    "2022": (6 + 15 + 15 + 3.54 + 10, False, "", "2022"),
+    "2023": (6 + 16 + 7.5 + 25 + 4, False, "smb", "2023"),
+    "2023-12": (6 + 12 + 7.5 + 25 + 4, False, "smb", "2023-12"),
+    "2026": (6 + 8 + 7.5 + 25 + 4, False, "smb", "2026"),
+}
+
+
+def _dynamics_files(as_of: date) -> Files:
+    files = Files()
+    tenants = {n: f"11111111-0000-4000-8000-{n:012d}" for n in (1, 2, 3)}
+    for tenant in tenants.values():
+        files.customer("dynamics", tenant, "", "DPOR", _month(as_of, 30))
+    for back in range(24):
+        month = _month(as_of, back)
+        files.figure(month, "dynamics", tenants[1], "paid_seats", "", 50)
+        files.figure(month, "dynamics", tenants[1], "revenue_usd", "D365Sales",
+                     6000 if back < 12 else 1000)  # fmt: skip
+        files.figure(month, "dynamics", tenants[1], "active_users", "D365Sales",
+                     120 if back < 12 else 130)  # fmt: skip
+        if back <= 5:
+            files.figure(month, "dynamics", tenants[2], "paid_seats", "", 30)
+            files.figure(month, "dynamics", tenants[2], "revenue_usd", "D365Finance", 500)
+            files.figure(month, "dynamics", tenants[2], "active_users", "PowerApps", 30)
+            files.figure(month, "dynamics", tenants[3], "paid_seats", "", 20)
+            files.figure(month, "dynamics", tenants[3], "revenue_usd", "D365BusinessCentral", 400)
+            files.figure(month, "dynamics", tenants[3], "capacity", "D365CustomerInsights", 12500)
+    for person_id, code in (("P1", "MB-210"), ("P2", "PL-200"), ("P3", "PL-100"),
+                            ("P4", "MB-800"), ("P5", "PL-600")):  # fmt: skip
+        files.person(person_id, code)
+    return files
+
+
+@pytest.mark.parametrize("version", list(VERSION_DAYS))
+def test_business_applications_scenario_through_import_recompute_export(version):
+    as_of = VERSION_DAYS[version]
+    _import(_dynamics_files(as_of))
+
+    row = _export("business-applications", as_of)
+
+    total, qualified, track, release = BA_EXPECTED[version]
+    assert row["rule_version"] == release
+    assert (row["qualified"], row["track"]) == (qualified, track), row["metrics"]
+    assert row["total"] == pytest.approx(total, abs=0.01), row["metrics"]
