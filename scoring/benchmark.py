@@ -1,9 +1,13 @@
 """Synthetic, realistic telemetry for the scoring benchmark (`manage.py bench_scoring`).
 
 Each organization gets C customers — about 40 % Microsoft 365 tenants, 40 % Azure customers and
-20 % Dynamics tenants — associated through CPOR / PAL / DPOR, some of them only for part of the
-window, with M months of usage: paid seats that ramp up (or drop to zero), protected and active
-users of two workloads, Azure consumed revenue in one or two solution areas, Dynamics revenue.
+20 % Dynamics tenants — associated through CPOR / PAL / DPOR / CSP, some of them only for part of
+the window, each in a segment (a quarter of the organizations serve mostly SMB customers, so that
+the Azure 2026 track classification goes both ways), with M months of usage: paid seats that ramp
+up (or drop to zero), for half the tenants also per workload (the 2026 seat bands); protected and
+active users of two workloads; Azure consumed revenue by solution area or by Azure service code
+(distinct-service deployments); Dynamics revenue, active users and Customer Insights capacity (the
+Business Applications consumption value). Everything the 2026 rule sets read is there.
 PostgreSQL loads through COPY; SQLite through executemany. Everything created is named "Bench"
 so that it can be removed again.
 """
@@ -26,7 +30,26 @@ BENCH_PREFIX = "Bench"
 SECURITY_WORKLOADS = ["MDE", "MDO", "AADP", "MIP"]
 MODERN_WORK_WORKLOADS = ["Teams", "Exchange", "SharePoint", "OneDrive"]
 AREAS = ["security", "infrastructure", "data-ai", "digital-app-innovation"]
-DYNAMICS_WORKLOADS = ["D365Sales", "D365CustomerService", "PowerApps"]
+AZURE_SERVICES = [
+    "virtual-machines",
+    "azure-kubernetes-service",
+    "app-service",
+    "azure-functions",
+    "storage",
+    "key-vault",
+    "azure-sql-database",
+    "azure-cosmos-db",
+    "azure-openai",
+    "microsoft-fabric",
+]
+DYNAMICS_WORKLOADS = ["D365Sales", "D365CustomerService", "PowerApps", "D365BusinessCentral"]
+SEGMENTS = ["smb", "corporate", "enterprise"]
+# Association types per platform, weighted: the 2026 rules attribute CSP everywhere.
+ASSOCIATION_TYPES = {
+    "m365": ["CPOR", "CPOR", "CPOR", "CSP", "CSP", "DPOR"],
+    "azure": ["PAL", "PAL", "PAL", "CSP", "CSP", "DPOR"],
+    "dynamics": ["DPOR", "DPOR", "CPOR", "CSP", "CSP", "PAL"],
+}
 CERT_SETS = [
     ["MS-500", "AZ-500", "SC-200"],
     ["MS-500", "AZ-500", "SC-300"],
@@ -69,6 +92,23 @@ def bench_cleanup() -> None:
             cursor.execute(statement.replace("{orgs}", orgs), params)
 
 
+def bench_existing() -> BenchData:
+    """What a previous benchmark left (`--keep`), to time it again without generating it."""
+    ids = list(
+        Organization.objects.filter(name__startswith=f"{BENCH_PREFIX} partner ")
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT COUNT(*) FROM scoring_usage u JOIN scoring_customer c ON c.id = u.customer_id "
+            "WHERE c.name LIKE %s",
+            [f"{BENCH_PREFIX} customer %"],
+        )
+        (rows,) = cursor.fetchone()
+    return BenchData(organization_ids=ids, usage_rows=int(rows))
+
+
 def _usage_rows(
     rng: random.Random, customers: list[tuple[int, str]], months: list[date]
 ) -> Iterator[tuple[date, int, str, str, Decimal]]:
@@ -82,17 +122,24 @@ def _usage_rows(
             modern = rng.sample(MODERN_WORK_WORKLOADS, 2)
             share = rng.uniform(0.02, 0.12)
             growth = rng.uniform(0.0, 0.02)
+            per_workload = rng.random() < 0.5
             for i in range(start, stop):
                 month = months[i]
                 paid = seats + (i - start) * seats // 40
                 yield month, customer_pk, "paid_seats", "", Decimal(paid)
+                if per_workload:
+                    yield month, customer_pk, "paid_seats", modern[0], Decimal(paid)
+                    yield month, customer_pk, "paid_seats", security[0], Decimal(paid // 2)
                 users = int(paid * min(0.9, share + growth * (i - start)))
                 for workload in security:
                     yield month, customer_pk, "protected_users", workload, Decimal(users)
                 for workload in modern:
                     yield month, customer_pk, "active_users", workload, Decimal(users * 2)
         elif platform == "azure":
-            areas = rng.sample(AREAS, rng.choice([1, 1, 2]))
+            if rng.random() < 0.5:
+                areas = rng.sample(AREAS, rng.choice([1, 1, 2]))
+            else:
+                areas = rng.sample(AZURE_SERVICES, rng.choice([1, 2, 3]))
             base = rng.choice([50, 200, 800, 1500, 4000])
             for i in range(start, stop):
                 for area in areas:
@@ -101,9 +148,21 @@ def _usage_rows(
         else:
             seats = rng.choice([5, 12, 40, 100])
             products = rng.sample(DYNAMICS_WORKLOADS, 2)
+            insights = rng.random() < 0.2
             for i in range(start, stop):
-                yield months[i], customer_pk, "paid_seats", "", Decimal(seats + i // 4)
+                users = seats + i // 4
+                yield months[i], customer_pk, "paid_seats", "", Decimal(users)
                 yield months[i], customer_pk, "revenue_usd", products[0], Decimal(seats * 95)
+                yield months[i], customer_pk, "active_users", products[0], Decimal(users)
+                yield months[i], customer_pk, "active_users", products[1], Decimal(users // 2)
+                if insights:
+                    yield (
+                        months[i],
+                        customer_pk,
+                        "capacity",
+                        "D365CustomerInsights",
+                        Decimal(users * 2000),
+                    )
 
 
 def _copy_usage(rows: Iterator[tuple[date, int, str, str, Decimal]]) -> int:
@@ -169,8 +228,14 @@ def bench_generate(
         for code in rng.choice(CERT_SETS)
     )
     platforms = ["m365", "m365", "azure", "azure", "dynamics"]
+    mostly_smb = {n for n in range(organizations) if rng.random() < 0.25}
     customer_objects = [
         Customer(
+            segment=(
+                ("smb" if rng.random() < 0.9 else "corporate")
+                if n in mostly_smb
+                else rng.choice(SEGMENTS)
+            ),
             platform=(platform := platforms[(n + k) % 5]),
             customer_id=(
                 str(10_000_000 + n * customers_per_org + k)
@@ -183,7 +248,6 @@ def bench_generate(
         for k in range(customers_per_org)
     ]
     created = Customer.objects.bulk_create(customer_objects, batch_size=5000)
-    types = {"m365": "CPOR", "azure": "PAL", "dynamics": "DPOR"}
     associations = []
     for index, cust in enumerate(created):
         org = orgs[index // customers_per_org]
@@ -192,7 +256,7 @@ def bench_generate(
             Association(
                 organization=org,
                 customer=cust,
-                type=types[cust.platform],
+                type=rng.choice(ASSOCIATION_TYPES[cust.platform]),
                 start_month=start,
             )
         )

@@ -9,6 +9,12 @@ always looks current, tuned to tell three stories on the Security and Data & AI 
   individuals) and qualifies for Modern Work;
 - Fabrikam Data & AI GmbH (DE) leads in Data & AI from its Azure data customers.
 
+Under the rules in force today (the 2026 version, program.md §9) the same data tells two more:
+Sakura qualifies for Security on a track (the best of Enterprise and SMB counts), and Fabrikam is
+blocked in Data & AI only by the skilling gate — full performance and customer success (its data
+customers consume five distinct Azure services), three people holding a scoring certification,
+but one AZ-305 holder and no current AZ-104 holder where two of each unlock the metric.
+
 Idempotent and deterministic: customer IDs derive from the organization and a customer key
 (uuid5), values from a `random.Random` seeded per organization, and rows are upserted by their
 natural keys, writing only what is missing or different — a second run changes nothing.
@@ -371,19 +377,21 @@ def _contoso(b: _Builder) -> None:
 
 def _fabrikam(b: _Builder) -> None:
     """Leads in Data & AI: steady data platforms and eight new ones since last year."""
-    for key, name, monthly in [
-        ("tpid-contoso-pharma-de", "Contoso Pharma Deutschland", 3800),
-        ("tpid-wingtip-energie", "Wingtip Energie AG", 2600),
-        ("tpid-tailspin-logistik", "Tailspin Logistik GmbH", 1900),
-        ("tpid-litware-versicherung", "Litware Versicherung AG", 4400),
-        ("tpid-proseware-automotive", "Proseware Automotive GmbH", 2200),
-        ("tpid-lucerne-medien", "Lucerne Medien GmbH", 1500),
+    # The established data platforms report their consumption by Azure service (data-formats.md,
+    # additions): five distinct services, the 2023/2026 deployments metric; one by area only.
+    for key, name, monthly, service in [
+        ("tpid-contoso-pharma-de", "Contoso Pharma Deutschland", 3800, "azure-sql-database"),
+        ("tpid-wingtip-energie", "Wingtip Energie AG", 2600, "azure-cosmos-db"),
+        ("tpid-tailspin-logistik", "Tailspin Logistik GmbH", 1900, "microsoft-fabric"),
+        ("tpid-litware-versicherung", "Litware Versicherung AG", 4400, "azure-openai"),
+        ("tpid-proseware-automotive", "Proseware Automotive GmbH", 2200, "azure-machine-learning"),
+        ("tpid-lucerne-medien", "Lucerne Medien GmbH", 1500, "data-ai"),
     ]:
         b.azure_customer(
             key,
             name,
             {
-                "data-ai": b.path(monthly, monthly * 1.3, cents=True),
+                service: b.path(monthly, monthly * 1.3, cents=True),
                 "infrastructure": b.path(monthly * 0.4, monthly * 0.45, cents=True),
             },
         )

@@ -36,7 +36,9 @@ the masked month columns, aggregated per organization, no loop over customers:
   (or the tenant's) in the band in the current month;
 - consumption value: active users and capacity × the rule set's rate card, per workload;
 - classification of tracks: workloads over a revenue on one tenant now and 12 months ago, and the
-  share of the customers associated now in a segment.
+  share of the customers associated now in a segment — the designation's own customer base:
+  customers on the platforms its sources read, through their association types (an Azure
+  designation counts its Azure customers, not the partner's Microsoft 365 tenants).
 [decision] Percentage growth reads "last month vs the same month last year" (the pages' formula);
 the Azure page's "trailing 12 months" wording is not modelled.
 """
@@ -70,6 +72,9 @@ CENT = Decimal("0.01")
 
 USER_MEASURES = {Measure.PROTECTED_USERS, Measure.ACTIVE_USERS}
 TENANT_MEASURES = {Measure.PAID_SEATS}
+
+# A segment share's customer base: (segment, platforms, association types).
+SegmentBase = tuple[str, tuple[str, ...], tuple[str, ...]]
 
 # org id -> designation code -> metric code -> source key -> value
 OrgMeasures = dict[int, dict[str, dict[str, dict[str, Decimal]]]]
@@ -672,14 +677,24 @@ class _ChunkStatement:
             WHERE m{NOW} > {threshold} AND m{YEAR_AGO} > {threshold} GROUP BY org),"""
         )
 
-    def segment_shares(self, segments: Sequence[str]) -> None:
-        """seg_share(org, total, s<i>...): customers associated now, and those per segment."""
-        columns = ", ".join(
-            f"COUNT(DISTINCT CASE WHEN seg = {_quote(segment)} THEN cust END) AS s{i}"
-            for i, segment in enumerate(segments)
-        )
+    def segment_shares(self, bases: Sequence[SegmentBase]) -> None:
+        """seg_share(org, s<i>, t<i>...): per customer base i (a segment, the platforms and the
+        association types of a designation's customers), the customers associated now in it
+        (t<i>) and those of them in the segment (s<i>)."""
+        columns = []
+        for i, (segment, platforms, types) in enumerate(bases):
+            # An empty tuple restricts nothing (a rule set without sources counts every customer).
+            of_base = " AND ".join(
+                [f"{column} IN ({', '.join(_quote(v) for v in values)})"
+                 for column, values in (("platform", platforms), ("type", types)) if values]
+                or ["1 = 1"]
+            )  # fmt: skip
+            columns.append(
+                f"COUNT(DISTINCT CASE WHEN {of_base} AND seg = {_quote(segment)} THEN cust END)"
+                f" AS s{i}, COUNT(DISTINCT CASE WHEN {of_base} THEN cust END) AS t{i}"
+            )
         self.sql.add(
-            f"seg_share AS (SELECT org, COUNT(DISTINCT cust) AS total, {columns} FROM assoc"
+            f"seg_share AS (SELECT org, {', '.join(columns)} FROM assoc"
             f" WHERE s_idx <= {NOW} AND e_idx >= {NOW} GROUP BY org),"
         )
 
@@ -701,8 +716,8 @@ class _ChunkStatement:
     _SEATS_KINDS = {"share_deployments", "active_ratio_net"}
 
     def run(
-        self, families: dict[_Family, list[SourceParams]], segments: Sequence[str] = ()
-    ) -> tuple[list[list[dict[int, Decimal]]], dict[int, dict[str, tuple[int, int]]]]:
+        self, families: dict[_Family, list[SourceParams]], segments: Sequence[SegmentBase] = ()
+    ) -> tuple[list[list[dict[int, Decimal]]], dict[int, dict[SegmentBase, tuple[int, int]]]]:
         """Per family, per source: organization → value (a percentage-growth source's value is
         (now, baseline) packed as two entries, see `baselines`); and per organization, per
         segment, (customers in it, customers) associated in the current month."""
@@ -760,14 +775,14 @@ class _ChunkStatement:
             for s_index in range(len(sources))
         ]
         selects.extend(
-            f"SELECT {-1 - i} AS src, org, s{i} AS v, total AS b FROM seg_share"
+            f"SELECT {-1 - i} AS src, org, s{i} AS v, t{i} AS b FROM seg_share"
             for i, _ in enumerate(segments)
         )
         if not selects:
             return [[] for _ in families], {}
         self.sql.add("\nUNION ALL\n".join(selects))
         found: list[dict[int, Decimal]] = [{} for _ in sources]
-        shares: dict[int, dict[str, tuple[int, int]]] = defaultdict(dict)
+        shares: dict[int, dict[SegmentBase, tuple[int, int]]] = defaultdict(dict)
         self.baselines: list[dict[int, Decimal]] = [{} for _ in sources]
         for s_index, org, value, base in _fetch_chunk_statement(self.sql):
             if s_index < 0:
@@ -819,12 +834,18 @@ def _classification_source(classification: Classification) -> SourceParams:
     )
 
 
+def _segment_base(classification: Classification) -> SegmentBase:
+    return (classification.segment, classification.platforms, classification.attributions)
+
+
 def _classification_holds(
-    classification: Classification, workloads: Decimal, shares: dict[str, tuple[int, int]]
+    classification: Classification,
+    workloads: Decimal,
+    shares: dict[SegmentBase, tuple[int, int]],
 ) -> bool:
     if classification.rule == Track.Rule.WORKLOAD_REVENUE:
         return workloads >= (classification.count or 0)
-    in_segment, total = shares.get(classification.segment, (0, 0))
+    in_segment, total = shares.get(_segment_base(classification), (0, 0))
     return total > 0 and Decimal(in_segment) >= (classification.share or Decimal(0)) * total
 
 
@@ -895,9 +916,11 @@ def compute_measures(
         distinct = dataclasses.replace(source, key="", metric_code=_metric_kind(source))
         if distinct not in families[_family_of(source)]:
             families[_family_of(source)].append(distinct)
-    segments = sorted({c.segment for rs in rule_sets for c in rs.classifications if c.segment})
+    segments = sorted(
+        {_segment_base(c) for rs in rule_sets for c in rs.classifications if c.segment}
+    )
     computed: dict[SourceParams, tuple[dict[int, Decimal], dict[int, Decimal]]] = {}
-    shares: dict[int, dict[str, tuple[int, int]]] = {}
+    shares: dict[int, dict[SegmentBase, tuple[int, int]]] = {}
     if families or segments:
         statement = _ChunkStatement(organization_ids, as_of)
         per_family, shares = statement.run(families, segments)

@@ -87,6 +87,11 @@ class Classification:
     segment: str
     share: Decimal | None
     workloads: tuple[str, ...]
+    # segment_share: the customer base counted — customers on these platforms associated
+    # through these types (the designation's own sources'), not every customer of the partner;
+    # empty: no restriction.
+    platforms: tuple[str, ...] = ()
+    attributions: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -295,6 +300,8 @@ def _rule_set_to_engine(
             segment=track.classify_segment,
             share=track.classify_share,
             workloads=tuple(sorted(w.code for w in track.classify_workloads.all())),
+            platforms=tuple(sorted({p.platform for p in sources})),
+            attributions=tuple(sorted({a for p in sources for a in p.attributions})),
         )
         for track in tracks
         if track.classify_rule and rule_set.track_mode == TrackMode.CLASSIFIED

@@ -250,3 +250,39 @@ def test_classification_by_workload_revenue(org):
     usage(tenant, "revenue_usd", {"2023-06": 7000, "2024-06": 7000}, workload="D365Finance")
 
     assert measured(org, rules)[engine.CLASSIFICATION] == {"enterprise": 1}
+
+
+def test_segment_share_counts_the_designations_own_customer_base(org):
+    """Azure 2026 classifies on the partner's Azure customers: its Microsoft 365 and Dynamics
+    tenants (enterprise or SMB) and an Azure customer associated through a type the
+    designation does not count do not move the share."""
+    rules = rule_set("infrastructure-azure", track_mode="classified")
+    Track.objects.create(rule_set=rules, code="smb", name="SMB", classify_rule="segment_share",
+                         classify_segment="smb", classify_share=Decimal("0.8"))  # fmt: skip
+    Track.objects.create(rule_set=rules, code="enterprise", name="Enterprise", position=1)
+    add_source(rules, "net_customer_adds", ["infrastructure"], platform="azure",
+               measure="acr_usd", attributions=["PAL", "CSP"], usage_threshold=1000)  # fmt: skip
+    for index in range(5):  # 4 of 5 Azure customers SMB: 80 %
+        tpid = customer("azure")
+        tpid.segment = "smb" if index < 4 else "enterprise"
+        tpid.save()
+        associate(org, tpid, "PAL" if index % 2 else "CSP")
+    for platform, kind in (("m365", "CPOR"), ("m365", "CSP"), ("dynamics", "DPOR")):
+        tenant = customer(platform)
+        tenant.segment = "enterprise"
+        tenant.save()
+        associate(org, tenant, kind)
+    by_dpor = customer("azure")  # DPOR: not an attribution of this rule set's sources
+    by_dpor.segment = "corporate"
+    by_dpor.save()
+    associate(org, by_dpor, "DPOR")
+
+    # Counting every platform would give 4 of 9 customers (44 %): Enterprise.
+    assert measured(org, rules)[engine.CLASSIFICATION] == {"smb": 1}
+
+    other = customer("azure")
+    other.segment = "corporate"
+    other.save()
+    associate(org, other, "PAL")
+
+    assert measured(org, rules)[engine.CLASSIFICATION] == {"smb": 0}  # 4 of 6

@@ -119,3 +119,42 @@ def test_a_missing_gate_reads_in_the_versions_own_units(org):
     metric = next(m for m in row["metrics"] if m["code"] == "intermediate_certifications")
     assert metric["points"] == 0
     assert metric["gap"] == "1 more person holding AZ-104 unlock this metric"
+
+
+def test_a_rule_set_that_cannot_be_evaluated_is_refused_with_every_problem_listed():
+    """A copy of Infrastructure 2026 broken three ways — its AZ-104 gate names a certification
+    the program does not know any more (retired, no counts-until date), its AZ-305 gate names
+    none, and its SMB track lost its classification rule — is refused before it takes effect,
+    every problem named."""
+    from portal.models import Certification
+    from scoring.models import CertificationGroup, Track
+    from scoring.rulesets import rule_set_check_save, rule_set_new_version
+
+    shipped = RuleSet.objects.get(designation__code="infrastructure-azure", release="2026")
+    copy = rule_set_new_version(rule_set=shipped, effective_from=date(2027, 1, 1))
+    unknown = Certification.objects.create(
+        code="AZ-999", name="Withdrawn exam", level="intermediate", active=False
+    )
+    intermediate = copy.metrics.get(track__code="enterprise", code="intermediate_certifications")
+    first_gate, *_ = intermediate.steps.filter(scoring=False).order_by("position")
+    CertificationGroup.objects.get(step=first_gate).certifications.set([unknown])
+    advanced = copy.metrics.get(track__code="enterprise", code="advanced_certifications")
+    CertificationGroup.objects.filter(step__in=advanced.steps.filter(scoring=False)).delete()
+    Track.objects.filter(rule_set=copy).update(classify_rule="", classify_segment="")
+
+    check = rule_set_check_save(rule_set=copy, on=date(2027, 1, 1))
+
+    assert not check.accepted
+    problems = "\n".join(check.problems)
+    assert (
+        "metric 'enterprise/intermediate_certifications': AZ-999 is retired in the catalog and "
+        "has no counts-until date in this rule set, so it can never count"
+    ) in problems
+    assert "metric 'enterprise/advanced_certifications': step 1 names no certification" in problems
+    assert "tracks ['smb', 'enterprise'] have no classification rule" in problems
+    assert "no track has a classification rule" in problems
+    assert check.message.startswith("Not saved:")
+    # A future draft with the same problems is kept, with every problem in the warning.
+    draft = rule_set_check_save(rule_set=copy, on=date(2026, 12, 31))
+    assert draft.accepted
+    assert draft.problems == check.problems

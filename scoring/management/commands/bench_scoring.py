@@ -9,8 +9,10 @@ from datetime import date
 
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import connection
+from django.utils import timezone
 
-from scoring.benchmark import bench_cleanup, bench_generate
+from scoring.benchmark import bench_cleanup, bench_existing, bench_generate
+from scoring.selectors import rule_sets_in_force
 from scoring.services import scores_recompute
 
 
@@ -33,9 +35,16 @@ class Command(BaseCommand):
         parser.add_argument("--orgs", type=int, default=200)
         parser.add_argument("--customers-per-org", type=int, default=50)
         parser.add_argument("--months", type=int, default=24)
-        parser.add_argument("--as-of", default="2024-06-30")
+        parser.add_argument(
+            "--as-of", default="", help="YYYY-MM-DD; default today (the rules in force now)"
+        )
         parser.add_argument("--samples", type=int, default=25, help="single-org recomputes")
         parser.add_argument("--keep", action="store_true", help="keep the generated data")
+        parser.add_argument(
+            "--reuse",
+            action="store_true",
+            help="time the data a previous --keep run left instead of generating it again",
+        )
         parser.add_argument(
             "--workers",
             type=int,
@@ -44,18 +53,31 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: object, **options: object) -> None:
-        as_of = date.fromisoformat(str(options["as_of"]))
+        as_of = (
+            date.fromisoformat(str(options["as_of"])) if options["as_of"] else timezone.localdate()
+        )
         orgs, customers, months = options["orgs"], options["customers_per_org"], options["months"]
         self.stdout.write(f"database: {connection.vendor}; as of {as_of}")
-        bench_cleanup()
-        started = time.perf_counter()
-        data = bench_generate(
-            organizations=int(orgs),  # type: ignore[call-overload]
-            customers_per_org=int(customers),  # type: ignore[call-overload]
-            months=int(months),  # type: ignore[call-overload]
-            as_of=as_of,
+        in_force = rule_sets_in_force(as_of=as_of)
+        self.stdout.write(
+            "rule sets in force: "
+            + ", ".join(
+                f"{rs.designation_code} {rs.model.release or rs.model.version}" for rs in in_force
+            )
         )
-        self.stdout.write(f"generated in {time.perf_counter() - started:.1f} s")
+        data = bench_existing() if options["reuse"] else None
+        if data is None or not data.organization_ids:
+            bench_cleanup()
+            started = time.perf_counter()
+            data = bench_generate(
+                organizations=int(orgs),  # type: ignore[call-overload]
+                customers_per_org=int(customers),  # type: ignore[call-overload]
+                months=int(months),  # type: ignore[call-overload]
+                as_of=as_of,
+            )
+            self.stdout.write(f"generated in {time.perf_counter() - started:.1f} s")
+        else:
+            self.stdout.write("reusing the data of a previous --keep run")
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("VACUUM ANALYZE scoring_usage")
