@@ -8,8 +8,9 @@ exponential backoff (`WEBHOOK_MAX_ATTEMPTS`); an endpoint whose deliveries keep 
 (`WEBHOOK_DISABLE_AFTER_FAILURES` in a row) is disabled until an admin enables it again. Every
 attempt is logged with the response code, and any delivery can be replayed.
 
-Apps above portal emit their events with `webhook_event_emit` (scoring: scores recomputed,
-designation qualified / lapsed, import finished); portal itself sends certification expiry.
+Apps above portal emit their events with `webhook_event_emit` (scoring: scores recomputed and
+import finished; benefits: designation qualified / enrolled / lapsed, from its status history);
+portal itself sends certification expiry.
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ from portal.selectors import membership_get
 EVENTS = {
     "scores.recomputed": gettext_lazy("Scores recomputed"),
     "designation.qualified": gettext_lazy("Designation qualified"),
+    "designation.enrolled": gettext_lazy("Designation enrolled"),
     "designation.lapsed": gettext_lazy("Designation lapsed"),
     "certification.expiring": gettext_lazy("Certification expiring"),
     "import.finished": gettext_lazy("Import finished"),
