@@ -211,3 +211,17 @@ def test_another_organizations_key_sees_none_of_it(other_write_key, enrolled):
     client = key_client(other_write_key)
     for name in ("api-benefits", "api-benefit-entitlements", "api-benefit-assignment-list"):
         assert client.get(_url(name, enrolled)).status_code == 404
+
+
+def test_a_person_holding_a_benefit_is_not_deleted_but_refused(write_client, enrolled, today):
+    person = PersonFactory(organization=enrolled, person_id="P-HOLDS")
+    write_client.post(
+        _url("api-benefit-assignment-list", enrolled),
+        {"product": VS, "person_id": "P-HOLDS"},
+        format="json",
+    )
+    response = write_client.delete(_url("api-person-detail", enrolled, person_id="P-HOLDS"))
+    assert response.status_code == 400, response.content
+    assert response.json()["type"] == "validation_error"
+    person.refresh_from_db()  # still there, with its assignment
+    assert BenefitAssignment.objects.for_org(enrolled).filter(person=person).exists()

@@ -165,10 +165,11 @@ def _objects(organization: Organization, suffix: str, platform_caller: str) -> O
     seed_organization(organization, people=1, customers=1)
     person = PersonFactory(organization=organization, person_id=f"ONLY-{suffix}")
     HeldCertificationFactory(person=person, organization=organization)
+    # Held by someone else than `person`: deleting `person` stays possible.
     assignment = BenefitAssignment.objects.create(
         organization=organization,
         product=BenefitProduct.objects.get(code="visual-studio-enterprise"),
-        person=person,
+        person=PersonFactory(organization=organization),
         assigned_on=AS_OF,
     )
     DesignationStatusChange.objects.create(
