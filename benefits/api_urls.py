@@ -11,7 +11,7 @@ urlpatterns = [
     path(ORG, apis.BenefitsApi.as_view({"get": "retrieve"}), name="api-benefits"),
     path(
         ORG + "entitlements/",
-        apis.EntitlementApi.as_view({"get": "list"}),
+        apis.EntitlementApi.as_view({"get": "summary"}),
         name="api-benefit-entitlements",
     ),
     path(

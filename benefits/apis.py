@@ -419,7 +419,7 @@ class EntitlementApi(OrganizationViewSet):
         },
         filters=False,
     )
-    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+    def summary(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         on = _on(request)
         entitlements = selectors.entitlements_on(organization=self.organization, on=on)
         uses = {use.product.pk: use for use in selectors.benefit_use(entitlements=entitlements)}
