@@ -14,7 +14,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, QuerySet, Subquery
 
 from benefits.models import (
     AnnualFee,
@@ -1018,3 +1018,16 @@ def email_kinds_wanted(*, organization: Organization, user: User) -> set[str]:
         .values_list("kind", flat=True)
     )
     return {kind for kind in NotificationKind.values if kind not in off}
+
+
+# --- the API's lists -------------------------------------------------------------------------
+
+
+def benefit_assignment_list(*, organization: Organization) -> QuerySet[BenefitAssignment]:
+    """Every assignment of the organization (open and ended), with product and person."""
+    return BenefitAssignment.objects.for_org(organization).select_related("product", "person")
+
+
+def status_change_list(*, organization: Organization) -> QuerySet[DesignationStatusChange]:
+    """The organization's recorded status changes, with their designation."""
+    return DesignationStatusChange.objects.for_org(organization).select_related("designation")

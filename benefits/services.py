@@ -62,9 +62,10 @@ from benefits.selectors import (
     specialization_award_refusal,
     window_rule_in_force,
 )
+from benefits.webhook_events import designation_status_changed_notify
 from portal.audit import audit_as
 from portal.exceptions import ApplicationError
-from portal.models import Organization, Person, User
+from portal.models import Organization, OrganizationAPIKey, Person, User
 from portal.selectors import membership_get
 from scoring.selectors import specialization_catalog_list
 
@@ -73,6 +74,17 @@ def _require_admin(*, organization: Organization, actor: User) -> None:
     membership = membership_get(organization=organization, user=actor)
     if membership is None or not membership.is_admin:
         raise PermissionDenied(_("Only an admin of the partner organization can do this."))
+
+
+def _authorize_use(*, organization: Organization, actor: Any) -> str | None:
+    """Benefit use is an admin's, or a read-write API key's of the organization (the
+    integrator's HR tooling); the audit reason names the key, which is not a user."""
+    if isinstance(actor, OrganizationAPIKey):
+        if actor.organization_id != organization.pk or not actor.can_write:
+            raise PermissionDenied(_("This API key cannot assign this organization's benefits."))
+        return f"API key {actor.name} ({actor.prefix})"
+    _require_admin(organization=organization, actor=actor)
+    return None
 
 
 def _require_staff(actor: Any) -> None:
@@ -101,6 +113,9 @@ def _record_status(
         changed_on=on,
         defaults={"actor": actor if isinstance(actor, User) else None, "reason": reason[:300]},
     )
+    if _created:
+        # Sent after commit, with the change: a rolled-back enrolment announces nothing.
+        designation_status_changed_notify(change=change)
     return change
 
 
@@ -295,12 +310,13 @@ def benefit_assign(
     organization: Organization,
     product_code: str,
     person_id: int,
-    actor: User,
+    actor: User | OrganizationAPIKey,
     on: date | None = None,
 ) -> BenefitAssignment:
-    """An admin gives a seat (or a credit, to one user) to an active person of the organization,
-    never beyond the quantity granted, whatever the concurrent requests."""
-    _require_admin(organization=organization, actor=actor)
+    """An admin (or a read-write API key) gives a seat (or a credit, to one user) to an active
+    person of the organization, never beyond the quantity granted, whatever the concurrent
+    requests."""
+    key_reason = _authorize_use(organization=organization, actor=actor)
     on = on or timezone.localdate()
     product = _product(product_code)
     if product.use == BenefitProduct.Use.NONE:
@@ -343,20 +359,25 @@ def benefit_assign(
         product=product,
         person=person,
         assigned_on=on,
-        assigned_by=actor,
+        assigned_by=actor if isinstance(actor, User) else None,
     )
-    audit_as(assignment, actor=actor, reason="benefit assigned")
+    reason = f"benefit assigned by {key_reason}" if key_reason else "benefit assigned"
+    audit_as(assignment, actor=actor, reason=reason)
     assignment.save()
     return assignment
 
 
 @transaction.atomic
 def benefit_unassign(
-    *, organization: Organization, assignment_id: int, actor: User, on: date | None = None
+    *,
+    organization: Organization,
+    assignment_id: int,
+    actor: User | OrganizationAPIKey,
+    on: date | None = None,
 ) -> BenefitAssignment:
-    """An admin frees a seat, only once the product's reassignment delay has passed (Visual
-    Studio: 90 days)."""
-    _require_admin(organization=organization, actor=actor)
+    """An admin (or a read-write API key) frees a seat, only once the product's reassignment
+    delay has passed (Visual Studio: 90 days)."""
+    key_reason = _authorize_use(organization=organization, actor=actor)
     on = on or timezone.localdate()
     assignment = (
         BenefitAssignment.objects.for_org(organization)
@@ -381,7 +402,8 @@ def benefit_unassign(
             }
         )
     assignment.unassigned_on = on
-    audit_as(assignment, actor=actor, reason="benefit unassigned")
+    reason = f"benefit unassigned by {key_reason}" if key_reason else "benefit unassigned"
+    audit_as(assignment, actor=actor, reason=reason)
     assignment.save(update_fields=["unassigned_on"])
     return assignment
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError, RestrictedError
 from django.utils.translation import gettext as _
 
 from portal.audit import audit_as
@@ -112,7 +113,14 @@ def person_delete(*, person: Person, actor: Any) -> None:
         audit_as(held, actor=actor, reason=reason)
         held.delete()
     audit_as(person, actor=actor, reason=reason)
-    person.delete()
+    try:
+        with transaction.atomic():
+            person.delete()
+    except (ProtectedError, RestrictedError) as error:
+        # Rows of other apps that must not vanish with the person (a benefit assignment).
+        raise ApplicationError(
+            _("This person still holds benefits or other records: remove those first.")
+        ) from error
 
 
 def _certification(code: str) -> Certification:

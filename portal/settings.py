@@ -223,6 +223,8 @@ API_RATE_LIMIT = env.str("API_RATE_LIMIT", default="1200/min")
 API_BULK_RATE_LIMIT = env.str("API_BULK_RATE_LIMIT", default="60/min")
 API_BULK_MAX_ROWS = env.int("API_BULK_MAX_ROWS", default=100_000)
 API_BULK_MAX_BYTES = env.int("API_BULK_MAX_BYTES", default=50 * 1024 * 1024)
+# Batches with more rows than this are run by Celery: 202 and a job to poll.
+API_BULK_ASYNC_ROWS = env.int("API_BULK_ASYNC_ROWS", default=5_000)
 API_IDEMPOTENCY_TTL_HOURS = env.int("API_IDEMPOTENCY_TTL_HOURS", default=24)
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "portal.api.schema.AutoSchema",
@@ -261,6 +263,9 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "AssociationTypeEnum": "scoring.models.AssociationType",
         "ErrorTypeEnum": ["validation_error", "client_error", "server_error"],
+        "BenefitUnitEnum": "benefits.models.BenefitProduct.Unit",
+        "DesignationStatusEnum": "benefits.models.DesignationStatus",
+        "RenewalOptionEnum": "benefits.models.RenewalOption",
     },
 }
 

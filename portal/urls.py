@@ -19,6 +19,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/v1/", include("portal.api_urls")),
     path("api/v1/", include("scoring.api_urls")),
+    path("api/v1/", include("benefits.api_urls")),
     re_path(r"^api/", not_found_view),
     path("", include("portal.web_urls")),
     path("orgs/<slug:slug>/", include("scoring.urls")),

@@ -11,8 +11,9 @@ public addresses only: a URL naming a private, link-local or reserved address is
 registered, the host is resolved and checked again at each delivery (and the connection made to
 the checked address), and redirects are not followed.
 
-Apps above portal emit their events with `webhook_event_emit` (scoring: scores recomputed,
-designation qualified / lapsed, import finished); portal itself sends certification expiry.
+Apps above portal emit their events with `webhook_event_emit` (scoring: scores recomputed and
+import finished; benefits: designation qualified / enrolled / lapsed, from its status history);
+portal itself sends certification expiry.
 """
 
 from __future__ import annotations
@@ -55,6 +56,7 @@ from portal.selectors import membership_get
 EVENTS = {
     "scores.recomputed": gettext_lazy("Scores recomputed"),
     "designation.qualified": gettext_lazy("Designation qualified"),
+    "designation.enrolled": gettext_lazy("Designation enrolled"),
     "designation.lapsed": gettext_lazy("Designation lapsed"),
     "certification.expiring": gettext_lazy("Certification expiring"),
     "import.finished": gettext_lazy("Import finished"),

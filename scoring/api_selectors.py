@@ -16,8 +16,10 @@ from scoring.models import (
     Designation,
     MetricRule,
     MetricSource,
+    OrganizationBulkJob,
     RuleSet,
     ScoreSnapshot,
+    TelemetryBulkJob,
     Workload,
 )
 from scoring.selectors import snapshot_latest_date, snapshot_list
@@ -109,3 +111,19 @@ def rule_set_list() -> QuerySet[RuleSet]:
 
 def workload_list() -> QuerySet[Workload]:
     return Workload.objects.prefetch_related("designations").order_by("pk")
+
+
+def organization_bulk_job_list(
+    *, organization: Organization, caller: str
+) -> QuerySet[OrganizationBulkJob]:
+    """The organization's bulk upload jobs that this caller (a key's identity) sent."""
+    return (
+        OrganizationBulkJob.objects.for_org(organization)
+        .filter(caller=caller)
+        .select_related("organization")
+    )
+
+
+def telemetry_bulk_job_list(*, caller: str) -> QuerySet[TelemetryBulkJob]:
+    """The telemetry bulk upload jobs that this caller (a platform key's identity) sent."""
+    return TelemetryBulkJob.objects.filter(caller=caller)

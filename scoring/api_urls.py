@@ -39,6 +39,16 @@ urlpatterns = [
         name="api-score-designation",
     ),
     path(
+        ORG + "jobs/<int:pk>/",
+        apis.OrganizationBulkJobApi.as_view({"get": "retrieve"}),
+        name="api-bulk-job",
+    ),
+    path(
+        "telemetry/jobs/<int:pk>/",
+        apis.TelemetryBulkJobApi.as_view({"get": "retrieve"}),
+        name="api-telemetry-job",
+    ),
+    path(
         "telemetry/customers/",
         apis.CustomerBulkApi.as_view({"post": "create"}),
         name="api-telemetry-customers",

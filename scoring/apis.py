@@ -29,7 +29,7 @@ from portal.api.errors import ErrorResponseSerializer
 from portal.api.pagination import ApiCursorPagination
 from portal.models import Organization
 from scoring import api_selectors, api_services
-from scoring.api_bulk import CSV, JSON, bulk_upload
+from scoring.api_bulk import CSV, JSON, BulkJobSerializer, BulkReportSerializer, bulk_upload
 from scoring.imports.result import RowError
 from scoring.models import (
     Association,
@@ -40,10 +40,12 @@ from scoring.models import (
     Measure,
     MetricRule,
     MetricSource,
+    OrganizationBulkJob,
     Platform,
     RuleSet,
     ScoreRecomputeRequest,
     ScoreSnapshot,
+    TelemetryBulkJob,
     Workload,
 )
 
@@ -141,27 +143,35 @@ class AssociationRowSerializer(serializers.Serializer):
     )
 
 
-class BulkReportSerializer(serializers.Serializer):
-    kind = serializers.CharField()
-    rows = serializers.IntegerField()
-    created = serializers.IntegerField()
-    updated = serializers.IntegerField()
-    unchanged = serializers.IntegerField()
-    recompute_queued = serializers.BooleanField(
-        help_text=gettext_lazy("Whether the affected organizations' scores are being recomputed.")
-    )
-
-
 BULK_DESCRIPTION = gettext_lazy(
     "A JSON array of rows (`application/json`) or the CSV file of data-formats.md "
     "(`text/csv`), validated and written by the same pipeline as `manage.py import_data`: "
     "every row is checked first and, when any is bad, nothing is written and the 400 lists "
     "every bad row (`line`, `attr` = column, `value`, `detail`). At most `API_BULK_MAX_ROWS` "
     "rows (default 100,000) and `API_BULK_MAX_BYTES` bytes (default 50 MiB) per request; "
-    "beyond either, 413. Rows are upserted on their natural key, so a batch can be sent again. "
+    "beyond either, 413. A batch of more than `API_BULK_ASYNC_ROWS` rows (default 5,000) is "
+    "checked for its size and shape only, then answered 202 with a job (`Location`) that "
+    "Celery runs through the same pipeline: poll it for its state, progress and report (the "
+    "same report, or the same error with every bad row; all rows or none). Rows are "
+    "upserted on their natural key, so a batch can be sent again. "
     "Send `Idempotency-Key` to get the stored response back on a retry (the same key with "
     "another body: 409). Platform keys only."
 )
+
+
+JOB_EXAMPLE = {
+    "id": 42,
+    "url": "https://portal.example.com/api/v1/telemetry/jobs/42/",
+    "kind": "usage",
+    "state": "running",
+    "rows": 80000,
+    "progress": {"rows_validated": 80000, "rows_written": 31000},
+    "created_at": "2026-11-30T06:00:00Z",
+    "started_at": "2026-11-30T06:00:01Z",
+    "finished_at": None,
+    "report": None,
+    "error": None,
+}
 
 
 def _bulk_responses(example_report: dict[str, Any]) -> dict[Any, Any]:
@@ -192,6 +202,13 @@ def _bulk_responses(example_report: dict[str, Any]) -> dict[Any, Any]:
                     response_only=True,
                 )
             ],
+        ),
+        202: OpenApiResponse(
+            BulkJobSerializer,
+            description=gettext_lazy(
+                "More than API_BULK_ASYNC_ROWS rows: queued as a job; `Location` is its URL."
+            ),
+            examples=[OpenApiExample("Queued", value=JOB_EXAMPLE, response_only=True)],
         ),
         409: OpenApiResponse(
             ErrorResponseSerializer,
@@ -300,6 +317,7 @@ class AssociationApi(OrganizationViewSet):
             request,
             caller=self.caller,
             kind="associations",
+            organization=self.organization,
             prepare_record=prepare_record,
             check_csv_row=check_csv_row,
         )
@@ -722,6 +740,108 @@ class RecomputeApi(OrganizationViewSet):
     )
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return Response(RecomputeSerializer(self.get_object(), context=self._context()).data)
+
+
+# --- bulk jobs ------------------------------------------------------------------------------------
+
+JOB_DESCRIPTION = gettext_lazy(
+    "A bulk upload of more than `API_BULK_ASYNC_ROWS` rows, run by Celery: `state` is "
+    "`queued`, `running`, `succeeded` (with `report`, what a smaller upload answers) or "
+    "`failed` (with `error`, in the one error shape: every bad row with its `line`, `attr`, "
+    "`value` and `detail`; nothing was written). `progress` counts the rows validated and "
+    "written so far (JSON batches report them when they finish). Only the key that sent the "
+    "upload can read it."
+)
+JOB_RESPONSES = {
+    200: OpenApiResponse(
+        BulkJobSerializer,
+        examples=[
+            OpenApiExample(
+                "Succeeded",
+                value={
+                    **JOB_EXAMPLE,
+                    "state": "succeeded",
+                    "progress": {"rows_validated": 80000, "rows_written": 80000},
+                    "finished_at": "2026-11-30T06:00:40Z",
+                    "report": {
+                        "kind": "usage",
+                        "rows": 80000,
+                        "created": 79000,
+                        "updated": 1000,
+                        "unchanged": 0,
+                        "recompute_queued": True,
+                    },
+                },
+                response_only=True,
+            ),
+            OpenApiExample(
+                "Failed",
+                value={
+                    **JOB_EXAMPLE,
+                    "state": "failed",
+                    "finished_at": "2026-11-30T06:00:20Z",
+                    "error": {
+                        "type": "validation_error",
+                        "errors": [
+                            {
+                                "code": "invalid_row",
+                                "detail": "use YYYY-MM",
+                                "attr": "month",
+                                "line": 70211,
+                                "value": "2026/01",
+                            }
+                        ],
+                    },
+                },
+                response_only=True,
+            ),
+        ],
+    )
+}
+
+
+class OrganizationBulkJobApi(OrganizationViewSet):
+    """Jobs of the organization's bulk uploads (associations), for the key that sent them."""
+
+    model = OrganizationBulkJob
+    serializer_class = BulkJobSerializer
+    access = {"retrieve": Access.TELEMETRY}
+
+    def scoped_queryset(self, organization: Organization) -> QuerySet[OrganizationBulkJob]:
+        return api_selectors.organization_bulk_job_list(
+            organization=organization, caller=self.caller.identity
+        )
+
+    @extend_schema(
+        operation_id="bulk_jobs_retrieve",
+        summary=gettext_lazy("A bulk upload job of the organization"),
+        description=JOB_DESCRIPTION,
+        responses=JOB_RESPONSES,
+    )
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return Response(BulkJobSerializer(self.get_object(), context={"request": request}).data)
+
+
+class TelemetryBulkJobApi(GlobalViewSet):
+    """Jobs of telemetry bulk uploads (customers, usage), for the platform key that sent them."""
+
+    model = TelemetryBulkJob
+    serializer_class = BulkJobSerializer
+    access = {"retrieve": Access.TELEMETRY}
+
+    def scoped_queryset(self) -> QuerySet[TelemetryBulkJob]:
+        if getattr(self, "swagger_fake_view", False):
+            return TelemetryBulkJob.objects.none()
+        return api_selectors.telemetry_bulk_job_list(caller=self.caller.identity)
+
+    @extend_schema(
+        operation_id="telemetry_jobs_retrieve",
+        summary=gettext_lazy("A telemetry bulk upload job"),
+        description=JOB_DESCRIPTION,
+        responses=JOB_RESPONSES,
+    )
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return Response(BulkJobSerializer(self.get_object(), context={"request": request}).data)
 
 
 # --- the program catalog -----------------------------------------------------------------------

@@ -840,5 +840,56 @@ class ScoreRecomputeRequest(TenantModel):
         return f"{self.organization_id} {self.as_of} {self.status}"
 
 
+class BulkJobFields(models.Model):
+    """A bulk upload through the API too large to answer at once: its body (under MEDIA_ROOT,
+    shared by the web servers and the workers), who sent it, its state, progress and report."""
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        FAILED = "failed", _("Failed")
+
+    kind = models.CharField(_("kind"), max_length=20)
+    media_type = models.CharField(_("media type"), max_length=40)
+    payload = models.FileField(_("body"), upload_to="api-jobs/%Y/%m/", max_length=300)
+    rows = models.PositiveIntegerField(_("rows sent"))
+    # The caller's identity (`platform-key:<id>`, …): only it may read the job.
+    caller = models.CharField(_("created by"), max_length=80, db_index=True)
+    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.QUEUED)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    rows_validated = models.PositiveIntegerField(_("rows validated"), default=0)
+    rows_written = models.PositiveIntegerField(_("rows written"), default=0)
+    report = models.JSONField(_("report"), null=True, blank=True)
+    error = models.JSONField(_("error"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.rows} rows {self.state}"
+
+
+class OrganizationBulkJob(TenantModel, BulkJobFields):
+    """A bulk upload of one organization's rows (associations) run by Celery."""
+
+    class Meta(TenantModel.Meta):
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("bulk API job")
+        verbose_name_plural = _("bulk API jobs")
+
+
+class TelemetryBulkJob(BulkJobFields):
+    """A bulk upload of telemetry that is no organization's (customers, usage) run by Celery."""
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("telemetry bulk API job")
+        verbose_name_plural = _("telemetry bulk API jobs")
+
+
 # The staff console's import history lives with the console; Django finds models here.
 from scoring.console.models import ImportJob  # noqa: E402, F401  # registered with the scoring app

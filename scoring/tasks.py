@@ -73,3 +73,14 @@ def recompute_request_run_task(request_id: int) -> int:
     from scoring import api_services
 
     return api_services.recompute_request_run(request_id=request_id)
+
+
+@shared_task(name="scoring.bulk_job_run", acks_late=True)
+def bulk_job_run_task(scope: str, job_id: int) -> str | None:
+    """Import a bulk upload the API stored (`scoring.api_jobs`); a finished one is skipped.
+
+    Not retried on an error (the job records it as failed); a worker that dies mid-import gets
+    the message redelivered (acks_late) and the job runs again from the start."""
+    from scoring.api_jobs import bulk_job_run
+
+    return bulk_job_run(scope=scope, job_id=job_id)

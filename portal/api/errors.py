@@ -13,6 +13,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -96,6 +97,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     return response
 
 
+@csrf_exempt  # writes nothing: a 404 for any method, never the CSRF failure page
 def not_found_view(request: Any, *args: Any, **kwargs: Any) -> Any:
     """Any other path under /api/v1/: a 404 in the error shape, not the HTML page."""
     from django.http import JsonResponse

@@ -50,6 +50,11 @@ ERRORS = {
         "not_found",
         "Not found.",
     ),
+    "415": _error(
+        _("The body's Content-Type is not one this operation reads."),
+        "unsupported_media_type",
+        'Unsupported media type "text/plain" in request.',
+    ),
     "429": _error(
         _("Too many requests from this key or user; retry after the Retry-After delay."),
         "throttled",
@@ -65,6 +70,8 @@ class AutoSchema(SpectacularAutoSchema):
             filtered = bool(getattr(self.view, "filterset_class", None))
             if code == "400" and self.method == "GET" and not filtered:
                 continue
+            if code == "415" and self.method in ("GET", "HEAD", "OPTIONS", "DELETE"):
+                continue  # no body read
             if code not in responses:
                 responses[code] = self._get_response_for_code(response, code)
         return responses

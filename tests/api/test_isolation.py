@@ -16,9 +16,18 @@ import pytest
 from django.apps import apps
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from benefits.models import BenefitAssignment, BenefitProduct, DesignationStatusChange
+from portal.api_keys import key_authenticate
 from portal.models import IdempotencyRecord, Organization
 from portal.tenancy import TenantModel
-from scoring.models import Customer, ScoreRecomputeRequest, Usage
+from scoring.models import (
+    Customer,
+    Designation,
+    OrganizationBulkJob,
+    ScoreRecomputeRequest,
+    TelemetryBulkJob,
+    Usage,
+)
 from tests.api.conftest import AS_OF, key_client, seed_organization
 from tests.factories import HeldCertificationFactory, PersonFactory
 
@@ -56,6 +65,8 @@ class Objects:
     certification: str
     recompute_id: int
     customer_id: str
+    assignment_id: int
+    job_id: int
 
 
 @dataclass(frozen=True)
@@ -125,6 +136,20 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("api-score-history", "GET"): Case(query=lambda o: {"designation": "security"}),
     ("api-score-recompute", "POST"): Case(body=lambda o: {"as_of": AS_OF.isoformat()}),
     ("api-score-recompute-detail", "GET"): Case(kwargs=lambda o: {"pk": o.recompute_id}),
+    ("api-bulk-job", "GET"): Case(kwargs=lambda o: {"pk": o.job_id}, telemetry=True),
+    ("api-benefits", "GET"): Case(query=lambda o: {"on": "2024-04-01"}),
+    ("api-benefit-entitlements", "GET"): Case(query=lambda o: {"on": "2024-04-01"}),
+    ("api-benefit-assignment-list", "GET"): Case(query=lambda o: {"person_id": o.person_id}),
+    ("api-benefit-assignment-list", "POST"): Case(
+        body=lambda o: {
+            "product": "visual-studio-enterprise",
+            "person_id": o.person_id,
+            "organization": o.organization.pk,
+        }
+    ),
+    ("api-benefit-assignment-detail", "GET"): Case(kwargs=lambda o: {"pk": o.assignment_id}),
+    ("api-benefit-assignment-detail", "DELETE"): Case(kwargs=lambda o: {"pk": o.assignment_id}),
+    ("api-benefit-status-history", "GET"): Case(query=lambda o: {"designation": "security"}),
 }
 
 
@@ -136,10 +161,32 @@ def test_the_matrix_covers_every_organization_endpoint():
     assert not set(MATRIX) - walked, "cases for endpoints that no longer exist"
 
 
-def _objects(organization: Organization, suffix: str) -> Objects:
+def _objects(organization: Organization, suffix: str, platform_caller: str) -> Objects:
     seed_organization(organization, people=1, customers=1)
     person = PersonFactory(organization=organization, person_id=f"ONLY-{suffix}")
     HeldCertificationFactory(person=person, organization=organization)
+    # Held by someone else than `person`: deleting `person` stays possible.
+    assignment = BenefitAssignment.objects.create(
+        organization=organization,
+        product=BenefitProduct.objects.get(code="visual-studio-enterprise"),
+        person=PersonFactory(organization=organization),
+        assigned_on=AS_OF,
+    )
+    DesignationStatusChange.objects.create(
+        organization=organization,
+        designation=Designation.objects.get(code="security"),
+        status="qualified",
+        changed_on=AS_OF,
+        reason=f"ONLY-{suffix} qualified",
+    )
+    job = OrganizationBulkJob.objects.create(
+        organization=organization,
+        caller=platform_caller,
+        kind="associations",
+        media_type="application/json",
+        rows=1,
+        state="succeeded",
+    )
     recompute = ScoreRecomputeRequest.objects.create(
         organization=organization, as_of=AS_OF, requested_by="test"
     )
@@ -155,6 +202,8 @@ def _objects(organization: Organization, suffix: str) -> Objects:
         certification="AZ-500",
         recompute_id=recompute.pk,
         customer_id=association.customer.customer_id,
+        assignment_id=assignment.pk,
+        job_id=job.pk,
     )
 
 
@@ -170,7 +219,7 @@ def _row_counts() -> dict[str, Any]:
             for row in model.objects.unscoped().order_by("pk").values(*columns):
                 by_organization.setdefault(row["organization_id"], []).append(row)
             counts[model._meta.label] = by_organization
-    for model in (Customer, Usage, IdempotencyRecord):
+    for model in (Customer, Usage, IdempotencyRecord, TelemetryBulkJob):
         counts[model._meta.label] = model.objects.count()
     return counts
 
@@ -187,8 +236,10 @@ def _request(client, method: str, url: str, case: Case, objects: Objects):
 
 
 @pytest.fixture
-def two_organizations(org, other_org):
-    return _objects(org, "A"), _objects(other_org, "B")
+def two_organizations(org, other_org, platform_key):
+    # B's jobs were sent by the platform key (the only kind of caller that uploads in bulk).
+    caller = f"platform-key:{key_authenticate(platform_key).pk}"
+    return _objects(org, "A", caller), _objects(other_org, "B", caller)
 
 
 def _callers(org, admin_member, write_key):

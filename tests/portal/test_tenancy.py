@@ -25,7 +25,14 @@ from portal.models import (
     WebhookEndpoint,
 )
 from portal.tenancy import TenantManager, TenantModel, TenantScopeError, UnscopedTenantManager
-from scoring.models import Association, Customer, RuleSet, ScoreRecomputeRequest, ScoreSnapshot
+from scoring.models import (
+    Association,
+    Customer,
+    OrganizationBulkJob,
+    RuleSet,
+    ScoreRecomputeRequest,
+    ScoreSnapshot,
+)
 from tests.benefits.tenancy_rows import benefits_rows
 from tests.factories import (
     HeldCertificationFactory,
@@ -182,6 +189,13 @@ def _one_of_each(organization: Organization) -> dict[type, models.Model]:
         ),
         ScoreRecomputeRequest: ScoreRecomputeRequest.objects.create(
             organization=organization, as_of=date(2024, 6, 30), requested_by="test"
+        ),
+        OrganizationBulkJob: OrganizationBulkJob.objects.create(
+            organization=organization,
+            caller="platform-key:1",
+            kind="associations",
+            media_type="application/json",
+            rows=1,
         ),
     }
     endpoint = WebhookEndpoint.objects.create(
