@@ -167,7 +167,9 @@ def _write_customers(
 def _measures(
     organization: Organization, as_of: date, rule_sets: Sequence[RuleSetInForce]
 ) -> dict[str, engine.Measures]:
-    measures = compute_measures(organization_ids=[organization.pk], as_of=as_of, rule_sets=rule_sets)
+    measures = compute_measures(
+        organization_ids=[organization.pk], as_of=as_of, rule_sets=rule_sets
+    )
     return dict(measures[organization.pk])
 
 

@@ -16,8 +16,8 @@ from django.utils.translation import gettext_lazy as _
 
 from portal.models import Certification, Organization
 from scoring.models import AssociationType, Platform
-from scoring.whatif_selectors import whatif_customer_choices, whatif_person_choices
 from scoring.whatif import HypotheticalCustomer, HypotheticalPerson, Scenario
+from scoring.whatif_selectors import whatif_customer_choices, whatif_person_choices
 
 CODE_SPLIT = re.compile(r"[\s,、，]+")
 MAX_PEOPLE_ROWS = 20
@@ -128,7 +128,7 @@ CustomerFormSet = forms.formset_factory(
 
 
 def _with_added_row(data: Mapping[str, Any]) -> Mapping[str, Any]:
-    """"Add a person" / "Add a customer" (the buttons without JavaScript): one more row."""
+    """ "Add a person" / "Add a customer" (the buttons without JavaScript): one more row."""
     for button, prefix, most in (
         ("add_person", "people", MAX_PEOPLE_ROWS),
         ("add_customer", "customers", MAX_CUSTOMER_ROWS),

@@ -60,7 +60,7 @@ class ProjectionCard:
 
 
 def addition_text(addition: Addition) -> str:
-    """"2 more people holding AZ-104", "1 more deployment", "+$8,300 ACR", "+12 % growth"."""
+    """ "2 more people holding AZ-104", "1 more deployment", "+$8,300 ACR", "+12 % growth"."""
     part = {
         "amount": float(addition.amount),
         "label": addition.label,
@@ -86,9 +86,7 @@ def path_summary(path: ShortestPath) -> str:
             _("%(count)s customers") % {"count": customers} if customers != 1 else _("1 customer")
         )
     if amounts:
-        parts.append(
-            _("%(count)s amounts") % {"count": amounts} if amounts != 1 else _("1 amount")
-        )
+        parts.append(_("%(count)s amounts") % {"count": amounts} if amounts != 1 else _("1 amount"))
     return _("%(size)s additions: %(parts)s") % {"size": path.size, "parts": ", ".join(parts)}
 
 
@@ -141,9 +139,7 @@ def projection_card(projection: Projection, *, focus: str) -> ProjectionCard:
         metrics=metrics,
         path=tuple(addition_text(a) for a in path.additions) if show_path and path else (),
         path_summary=path_summary(path) if show_path and path else "",
-        path_missing=(
-            not projected.qualified and path is None and projection.path_searched
-        ),
+        path_missing=(not projected.qualified and path is None and projection.path_searched),
         focused=designation.code == focus,
     )
 
@@ -160,5 +156,3 @@ def qualified_counts(cards: Sequence[ProjectionCard]) -> tuple[int, int]:
         sum(1 for card in cards if card.current_qualified),
         sum(1 for card in cards if card.projected_qualified),
     )
-
-

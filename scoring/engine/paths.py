@@ -27,7 +27,7 @@ of several tracks: the smallest path over the tracks.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from fractions import Fraction
@@ -73,9 +73,7 @@ class ShortestPath:
 
     @property
     def size(self) -> int:
-        return sum(
-            1 if a.kind is AdditionKind.AMOUNT else int(a.amount) for a in self.additions
-        )
+        return sum(1 if a.kind is AdditionKind.AMOUNT else int(a.amount) for a in self.additions)
 
     @property
     def people(self) -> int:
@@ -159,9 +157,7 @@ def _levers(metric: MetricRule) -> tuple[list[_Lever], list[_Lever]]:
             continue
         if metric.has_source_targets:
             counts.append(
-                _count_lever(
-                    metric, source.key, source.label, source.label_one, metric.requirement
-                )
+                _count_lever(metric, source.key, source.label, source.label_one, metric.requirement)
             )
         elif source.unit_size is not None or source.option not in summed_options:
             # Summed plain counts of one option are interchangeable: one lever stands for all.
@@ -218,9 +214,10 @@ class _MetricSearch:
         return {lever.addition.key: amount}
 
 
-def _smallest_amount(points_at: object, needed: Fraction) -> Fraction | None:
+def _smallest_amount(
+    points_at: Callable[[Fraction], Fraction], needed: Fraction
+) -> Fraction | None:
     """The smallest whole amount at which `points_at(amount)` reaches `needed`, if any."""
-    assert callable(points_at)
     high = Fraction(1)
     while points_at(high) < needed:
         high *= 2
@@ -270,9 +267,11 @@ def _metric_options(search: _MetricSearch, max_additions: int) -> list[_Option]:
                 options.append(_Option(count, 0, best, additions))
     if options[0].points < metric.max_points:
         for lever in amount_levers:
-            amount = _smallest_amount(
-                lambda a, lever=lever: search.points(search.applied(lever, a)), metric.max_points
-            )
+
+            def points_at(amount: Fraction, lever: _Lever = lever) -> Fraction:
+                return search.points(search.applied(lever, amount))
+
+            amount = _smallest_amount(points_at, metric.max_points)
             if amount:
                 options.append(
                     _Option(0, 1, metric.max_points, (_with_amount(lever.addition, amount),))
@@ -330,11 +329,11 @@ def _track_path(
 def _shrink_amounts(
     rule_set: RuleSet,
     track: str,
-    additions: tuple[Addition, ...],
+    found: tuple[Addition, ...],
     searches: Mapping[str, _MetricSearch],
 ) -> tuple[tuple[Addition, ...], Fraction]:
     """Each amount down to the smallest whole amount that still qualifies with the rest."""
-    additions = list(additions)
+    additions = list(found)
 
     def metric_points(slot: str, chosen: list[Addition]) -> Fraction:
         search = searches[slot]
@@ -357,11 +356,11 @@ def _shrink_amounts(
         )  # fmt: skip
         needed = max(rule_set.qualifying_total - rest, rule_set.min_metric_points)
 
-        def points_at(amount: Fraction, addition: Addition = addition) -> Fraction:
-            return metric_points(
-                addition.slot,
-                [*(a for a in others if a.slot == addition.slot), _with_amount(addition, amount)],
-            )
+        def points_at(
+            amount: Fraction, addition: Addition = addition, others: list[Addition] = others
+        ) -> Fraction:
+            same_metric = [a for a in others if a.slot == addition.slot]
+            return metric_points(addition.slot, [*same_metric, _with_amount(addition, amount)])
 
         smallest = _smallest_amount(points_at, needed)
         if smallest is not None and 0 < smallest < addition.amount:
