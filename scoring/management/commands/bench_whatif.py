@@ -9,6 +9,7 @@ the six shortest paths and the partial's rendering).
 
 from __future__ import annotations
 
+import math
 import random
 import statistics
 import time
@@ -85,7 +86,7 @@ class Command(BaseCommand):
             samples.append((time.perf_counter() - started) * 1000)
             assert response.status_code == 200, response.status_code
         samples.sort()
-        p95 = samples[max(0, int(round(0.95 * len(samples))) - 1)]
+        p95 = samples[max(0, math.ceil(0.95 * len(samples)) - 1)]
         self.stdout.write(
             f"what-if update ({options['customers']} customers, {options['people']} people):"
             f" median {statistics.median(samples):.0f} ms, p95 {p95:.0f} ms,"
