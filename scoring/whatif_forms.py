@@ -119,11 +119,47 @@ class RemovalsForm(forms.Form):
         remove_customers.choices = whatif_customer_choices(organization=organization)
 
 
+class _CountedFormSet(forms.BaseFormSet):
+    """Rows each add `count` of something; the sum is capped so that a projection stays a
+    fraction of a second (each hypothetical customer is 12 months of usage rows)."""
+
+    most = 0
+    too_many = ""
+
+    def clean(self) -> None:
+        super().clean()
+        total = sum(
+            form.cleaned_data.get("count") or 0
+            for form in self.forms
+            if form.has_changed() and getattr(form, "cleaned_data", None)
+        )
+        if total > self.most:
+            raise forms.ValidationError(self.too_many % {"most": self.most}, code="too_many")
+
+
+class _PeopleFormSet(_CountedFormSet):
+    most = 500
+    too_many = _("At most %(most)s hypothetical people in all.")
+
+
+class _CustomersFormSet(_CountedFormSet):
+    most = 500
+    too_many = _("At most %(most)s hypothetical customers in all.")
+
+
 PersonFormSet = forms.formset_factory(
-    HypotheticalPersonForm, extra=1, max_num=MAX_PEOPLE_ROWS, validate_max=True
+    HypotheticalPersonForm,
+    formset=_PeopleFormSet,
+    extra=1,
+    max_num=MAX_PEOPLE_ROWS,
+    validate_max=True,
 )
 CustomerFormSet = forms.formset_factory(
-    HypotheticalCustomerForm, extra=1, max_num=MAX_CUSTOMER_ROWS, validate_max=True
+    HypotheticalCustomerForm,
+    formset=_CustomersFormSet,
+    extra=1,
+    max_num=MAX_CUSTOMER_ROWS,
+    validate_max=True,
 )
 
 

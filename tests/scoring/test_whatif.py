@@ -249,3 +249,20 @@ def test_the_transaction_is_rolled_back_on_postgresql_too(org, security_66):
     )
     assert row_counts() == before
     assert not connection.in_atomic_block or connection.vendor in {"sqlite", "postgresql"}
+
+
+def test_the_hypothetical_customers_are_capped(admin_client, org, security_66):
+    data = person_post(
+        **{
+            "customers-TOTAL_FORMS": "2",
+            "customers-0-count": "300",
+            "customers-0-paid_seats": "40",
+            "customers-1-platform": "azure",
+            "customers-1-association_type": "PAL",
+            "customers-1-count": "300",
+            "customers-1-acr_usd": "100",
+        }
+    )
+    body = admin_client.post(url(org), data, HTTP_HX_REQUEST="true").content.decode()
+    assert "At most 500 hypothetical customers in all." in body
+    assert projected_total(body, "security") == "66.6"
