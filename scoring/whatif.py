@@ -1,10 +1,12 @@
 """What-if: an organization's scores with hypothetical people and customers, nothing saved.
 
-The projection reuses the nightly scoring's exact measure SQL: inside one transaction the
-hypothetical rows are written (people and their certifications, customers, associations,
-usage) and the removals applied, `compute_measures` runs for the organization, the engine
-scores every designation, and the transaction is rolled back whatever happens — so nothing
-persists, even on an error half-way.
+The projection reuses the nightly scoring's exact measure SQL: inside one transaction a twin of
+the organization is written (its country, people, certifications and associations, less the
+removals), then the hypothetical rows for the twin (people and their certifications, customers,
+associations, usage); `compute_measures` runs for the organization and its twin in one call
+(today's and the projected measures), the engine scores every designation, and the transaction
+is rolled back whatever happens — so nothing persists, even on an error half-way, and the
+organization's own rows are never touched.
 
 A hypothetical customer is a customer won over the past year: associated (with the type
 given) from twelve months before the current month, with nothing reported in that first
@@ -181,10 +183,12 @@ def whatif_project(
     rule_sets = rule_sets_in_force_cached(as_of=as_of)  # by designation position
     if not rule_sets:
         return WhatIf(as_of=as_of)
-    current_measures = _measures(organization, as_of, rule_sets)
-    projected_measures = current_measures
-    if not scenario.empty:
-        projected_measures = _measures_with(organization, scenario, as_of, rule_sets)
+    if scenario.empty:
+        current_measures = projected_measures = _measures(organization, as_of, rule_sets)
+    else:
+        current_measures, projected_measures = _measures_now_and_with(
+            organization, scenario, as_of, rule_sets
+        )
     projections = []
     for rs in rule_sets:
         current = engine.score_designation(rs.rules, current_measures[rs.designation_code])
@@ -203,30 +207,81 @@ def whatif_project(
     return WhatIf(as_of=as_of, projections=tuple(projections))
 
 
-def _measures_with(
+def _twin(organization: Organization, scenario: Scenario) -> Organization:
+    """A copy of the organization — its country, active people with their certifications and
+    associations, less the scenario's removals — that the scenario's additions go to.
+
+    Measuring the organization and its twin in one `compute_measures` call gives today's and
+    the projected measures from one statement, and the real organization's rows are never
+    touched. Bulk writes: no history rows, no recompute queued (and all of it rolled back).
+    """
+    twin = Organization(
+        partner_id=str(uuid.uuid4().int)[:20],
+        name=f"What-if {organization.name}"[:200],
+        slug=f"whatif-{uuid.uuid4().hex}",
+        country=organization.country,
+        renewal_date=organization.renewal_date,
+    )
+    Organization.objects.bulk_create([twin])
+    people = (
+        Person.objects.for_org(organization)
+        .filter(active=True)
+        .exclude(pk__in=scenario.remove_people)
+        .values_list("pk", "person_id", "name")
+    )
+    copies = {pk: Person(organization=twin, person_id=pid, name=name) for pk, pid, name in people}
+    Person.objects.bulk_create(copies.values())
+    HeldCertification.objects.bulk_create(
+        HeldCertification(
+            organization=twin,
+            person=copies[person],
+            certification_id=certification,
+            earned_on=earned,
+            expires_on=expires,
+        )
+        for person, certification, earned, expires in HeldCertification.objects.for_org(
+            organization
+        )
+        .filter(person_id__in=list(copies))
+        .values_list("person_id", "certification_id", "earned_on", "expires_on")
+    )
+    Association.objects.bulk_create(
+        Association(
+            organization=twin,
+            customer_id=customer,
+            type=kind,
+            workload=workload,
+            start_month=start,
+            end_month=end,
+        )
+        for customer, kind, workload, start, end in Association.objects.for_org(organization)
+        .exclude(customer_id__in=scenario.remove_customers)
+        .values_list("customer_id", "type", "workload", "start_month", "end_month")
+    )
+    return twin
+
+
+def _measures_now_and_with(
     organization: Organization,
     scenario: Scenario,
     as_of: date,
     rule_sets: Sequence[RuleSetInForce],
-) -> dict[str, engine.Measures]:
-    """The measures with the scenario written, read, then rolled back."""
-    found: dict[str, engine.Measures] = {}
+) -> tuple[dict[str, engine.Measures], dict[str, engine.Measures]]:
+    """Today's measures and the scenario's (on the organization's twin), then roll back."""
+    found: tuple[dict[str, engine.Measures], dict[str, engine.Measures]] | None = None
     try:
         with transaction.atomic():
-            if scenario.remove_people:
-                Person.objects.for_org(organization).filter(pk__in=scenario.remove_people).update(
-                    active=False
-                )
-            if scenario.remove_customers:
-                Association.objects.for_org(organization).filter(
-                    customer_id__in=scenario.remove_customers
-                ).delete()
+            twin = _twin(organization, scenario)
             if scenario.people:
-                _write_people(organization, scenario.people, as_of)
+                _write_people(twin, scenario.people, as_of)
             if scenario.customers:
-                _write_customers(organization, scenario.customers, as_of)
-            found = _measures(organization, as_of, rule_sets)
+                _write_customers(twin, scenario.customers, as_of)
+            measures = compute_measures(
+                organization_ids=[organization.pk, twin.pk], as_of=as_of, rule_sets=rule_sets
+            )
+            found = dict(measures[organization.pk]), dict(measures[twin.pk])
             raise _Rollback
     except _Rollback:
         pass
+    assert found is not None
     return found
