@@ -38,8 +38,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, **options: object) -> None:
         as_of = timezone.localdate()
+        User.objects.filter(email=BENCH_EMAIL).delete()  # its membership first, then the org
         bench_cleanup()
-        User.objects.filter(email=BENCH_EMAIL).delete()
         data = bench_generate(
             organizations=1,
             customers_per_org=int(options["customers"]),  # type: ignore[call-overload]
