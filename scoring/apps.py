@@ -42,6 +42,6 @@ class ScoringConfig(AppConfig):
                 label=_("Scores"),
                 url_name="org_scores",
                 order=20,
-                current_for=("org_scores",),
+                current_for=("org_scores", "org_scores_whatif"),
             )
         )

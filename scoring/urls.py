@@ -2,9 +2,11 @@
 
 from django.urls import path
 
-from scoring import views
+from scoring import views, whatif_views
 
 urlpatterns = [
     path("scores/", views.scores, name="org_scores"),
     path("scores/recompute/", views.scores_recompute_now, name="org_scores_recompute"),
+    # Before any `scores/<designation_code>/` pattern, which would otherwise take "what-if".
+    path("scores/what-if/", whatif_views.whatif, name="org_scores_whatif"),
 ]
