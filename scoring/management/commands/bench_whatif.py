@@ -10,18 +10,15 @@ the six shortest paths and the partial's rendering).
 from __future__ import annotations
 
 import math
-import random
 import statistics
 import time
 
 from django.core.management.base import BaseCommand, CommandParser
-from django.db import transaction
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from portal.models import Certification, HeldCertification, Membership, Person, User
-from scoring.benchmark import CERT_SETS, bench_cleanup, bench_generate
+from portal.models import Person
+from scoring.benchmark import bench_admin_cleanup, bench_admin_organization, bench_client
 from scoring.models import Association
 
 BENCH_EMAIL = "bench-whatif@example.invalid"
@@ -38,23 +35,15 @@ class Command(BaseCommand):
 
     def handle(self, *args: object, **options: object) -> None:
         as_of = timezone.localdate()
-        User.objects.filter(email=BENCH_EMAIL).delete()  # its membership first, then the org
-        bench_cleanup()
-        data = bench_generate(
-            organizations=1,
-            customers_per_org=int(options["customers"]),  # type: ignore[call-overload]
-            months=24,
+        bench = bench_admin_organization(
+            customers=int(options["customers"]),  # type: ignore[call-overload]
+            people=int(options["people"]),  # type: ignore[call-overload]
+            email=BENCH_EMAIL,
             as_of=as_of,
         )
-        organization_id = data.organization_ids[0]
-        self._top_up_people(organization_id, int(options["people"]))  # type: ignore[call-overload]
-        user = User.objects.create_user(email=BENCH_EMAIL, password=None)
-        membership = Membership.objects.create(
-            organization_id=organization_id, user=user, role=Membership.Role.ADMIN
-        )
-        client = Client(HTTP_HX_REQUEST="true")
-        client.force_login(user)
-        url = reverse("org_scores_whatif", args=[membership.organization.slug])
+        organization_id = bench.organization.pk
+        client = bench_client(bench.user, HTTP_HX_REQUEST="true")
+        url = reverse("org_scores_whatif", args=[bench.organization.slug])
         person = Person.objects.for_org_id(organization_id).values_list("pk", flat=True)[0]
         customer = (
             Association.objects.for_org_id(organization_id)
@@ -93,30 +82,4 @@ class Command(BaseCommand):
             f" over {len(samples)} samples"
         )
         if not options["keep"]:
-            User.objects.filter(email=BENCH_EMAIL).delete()
-            bench_cleanup()
-
-    @staticmethod
-    @transaction.atomic
-    def _top_up_people(organization_id: int, people: int) -> None:
-        have = Person.objects.for_org_id(organization_id).count()
-        rng = random.Random(11)
-        certifications = {c.code: c for c in Certification.objects.all()}
-        made = Person.objects.bulk_create(
-            Person(
-                organization_id=organization_id,
-                person_id=f"BW{organization_id}-{k}",
-                name=f"Bench engineer w{k}",
-            )
-            for k in range(max(0, people - have))
-        )
-        HeldCertification.objects.bulk_create(
-            HeldCertification(
-                organization_id=organization_id,
-                person=person,
-                certification=certifications[code],
-                earned_on=timezone.localdate().replace(day=1),
-            )
-            for person in made
-            for code in rng.choice(CERT_SETS)
-        )
+            bench_admin_cleanup(email=BENCH_EMAIL)

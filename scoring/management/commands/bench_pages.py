@@ -1,0 +1,156 @@
+"""`manage.py bench_pages --customers 500 --people 200` — p95 server time of every partner page.
+
+One synthetic organization (the scoring benchmark's generator, everything named "Bench") with
+the customers and people asked for, its scores computed, and an admin signed in. Every page
+under `orgs/<slug>/` is found in the URL configuration (a page added later is timed without
+touching this command): its URL arguments are filled from the organization — each designation
+and each of its metrics in turn — and pages that only take POST (405 to a GET) are left out.
+For each page the command prints the median and p95 of the server time (Django's test client:
+middleware, selectors, presenters and the template) and the number of queries, and marks the
+pages over the target.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import math
+import statistics
+import time
+from collections.abc import Iterator
+
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import get_resolver
+from django.utils import timezone
+
+from portal.models import Person
+from scoring.benchmark import bench_admin_cleanup, bench_admin_organization, bench_client
+from scoring.models import Association
+from scoring.selectors import rule_sets_in_force_cached
+
+BENCH_EMAIL = "bench-pages@example.invalid"
+PREFIX = "orgs/%(slug)s/"
+
+
+def organization_pages() -> list[tuple[str, str, list[str]]]:
+    """(URL name, format string, its parameters) of every named page under `orgs/<slug>/`."""
+    pages = []
+    for name, entries in get_resolver().reverse_dict.lists():
+        if not isinstance(name, str):
+            continue
+        for possibilities, *_ in entries:
+            for route, params in possibilities:
+                if route.startswith(PREFIX):
+                    pages.append((name, route, list(params)))
+    return sorted({(n, r, tuple(p)) for n, r, p in pages})  # type: ignore[misc]
+
+
+class Command(BaseCommand):
+    help = "Time every organization page for one organization with many customers and people."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--customers", type=int, default=500)
+        parser.add_argument("--people", type=int, default=200)
+        parser.add_argument("--samples", type=int, default=20)
+        parser.add_argument("--target-ms", type=float, default=100.0)
+        parser.add_argument("--only", default="", help="time only URL names containing this")
+        parser.add_argument("--keep", action="store_true", help="keep the generated data")
+
+    def handle(self, *args: object, **options: object) -> None:
+        as_of = timezone.localdate()
+        customers, people = int(options["customers"]), int(options["people"])  # type: ignore[call-overload]
+        bench = bench_admin_organization(
+            customers=customers, people=people, email=BENCH_EMAIL, as_of=as_of
+        )
+        organization = bench.organization
+        designations = [r.designation_code for r in rule_sets_in_force_cached(as_of=as_of)]
+        metrics = [
+            (r.designation_code, m.code)
+            for r in rule_sets_in_force_cached(as_of=as_of)
+            for m in r.rules.metrics
+        ]
+        samples_wanted = int(options["samples"])  # type: ignore[call-overload]
+        values = {
+            "slug": itertools.repeat(organization.slug),
+            "designation_code": itertools.cycle(designations),
+            "person_id": itertools.cycle(
+                Person.objects.for_org_id(organization.pk).values_list("pk", flat=True)[:50]
+            ),
+            "customer_id": itertools.cycle(
+                Association.objects.for_org_id(organization.pk).values_list(
+                    "customer_id", flat=True
+                )[:50]
+            ),
+        }
+        client = bench_client(bench.user)
+        self.stdout.write(
+            f"database: {connection.vendor}; one organization, {customers} customers,"
+            f" {people} people, as of {as_of}; {samples_wanted} samples a page"
+        )
+        over = []
+        # A GET to an action answers 405, which Django logs as a warning: not news here.
+        logging.getLogger("django.request").setLevel(logging.ERROR)
+        for name, route, params in organization_pages():
+            if options["only"] and str(options["only"]) not in name:
+                continue
+            urls = self._urls(route, params, values, metrics, samples_wanted + 1)
+            if urls is None:
+                self.stdout.write(f"  {name:45} skipped: no sample value for {params}")
+                continue
+            first = client.get(next(urls))  # warm caches; and find out what the page is
+            if first.status_code == 405:
+                continue  # an action, not a page
+            timings, queries, statuses = [], [], set()
+            for url in urls:
+                with CaptureQueriesContext(connection) as captured:
+                    started = time.perf_counter()
+                    response = client.get(url)
+                    timings.append((time.perf_counter() - started) * 1000)
+                queries.append(len(captured))
+                statuses.add(response.status_code)
+            timings.sort()
+            p95 = timings[max(0, math.ceil(0.95 * len(timings)) - 1)]
+            mark = ""
+            if p95 > float(options["target_ms"]):  # type: ignore[arg-type]
+                mark = "  OVER"
+                over.append(name)
+            self.stdout.write(
+                f"  {name:45} median {statistics.median(timings):7.1f} ms  p95 {p95:7.1f} ms"
+                f"  queries {max(queries):3d}  HTTP {','.join(map(str, sorted(statuses)))}{mark}"
+            )
+        self.stdout.write(
+            f"{len(over)} page(s) over {options['target_ms']} ms p95"
+            + (f": {', '.join(over)}" if over else "")
+        )
+        if not options["keep"]:
+            bench_admin_cleanup(email=BENCH_EMAIL)
+
+    @staticmethod
+    def _urls(
+        route: str,
+        params: list[str],
+        values: dict[str, Iterator[object]],
+        metrics: list[tuple[str, str]],
+        count: int,
+    ) -> Iterator[str] | None:
+        """`count` URLs of the page, its arguments varied (None when one cannot be filled)."""
+        if "metric_code" in params:
+            pairs = itertools.cycle(metrics)
+            fillers = {**values, "designation_code": iter(()), "metric_code": iter(())}
+        else:
+            pairs, fillers = None, values
+        if any(p not in fillers for p in params):
+            return None
+
+        def generate() -> Iterator[str]:
+            for _ in range(count):
+                kwargs: dict[str, object] = {}
+                if pairs is not None:
+                    kwargs["designation_code"], kwargs["metric_code"] = next(pairs)
+                for p in params:
+                    kwargs.setdefault(p, next(fillers[p]))
+                yield "/" + route % kwargs
+
+        return generate()
