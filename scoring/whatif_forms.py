@@ -122,7 +122,7 @@ class LongSelectMultiple(forms.SelectMultiple):
         selected = {str(v) for v in (self.format_value(value) or ())}
         options = format_html_join(
             "",
-            "<option value=\"{}\"{}>{}</option>",
+            '<option value="{}"{}>{}</option>',
             (
                 (key, mark_safe(" selected") if str(key) in selected else "", label)
                 for key, label in self.choices
