@@ -68,6 +68,7 @@ from portal.exceptions import ApplicationError
 from portal.models import Organization, OrganizationAPIKey, Person, User
 from portal.selectors import membership_get
 from scoring.selectors import specialization_catalog_list
+from scoring.services import track_freeze_for_term, track_freeze_release
 
 
 def _require_admin(*, organization: Organization, actor: User) -> None:
@@ -198,6 +199,13 @@ def designation_enrol(
     )
     audit_as(term, actor=actor, reason=reason)
     term.save()
+    track_freeze_for_term(
+        organization=organization,
+        designation_code=designation_code,
+        starts_on=term.starts_on,
+        ends_on=term.ends_on,
+        classify_on=on,
+    )
     _record_status(
         organization=organization,
         designation_id=holding.designation.pk,
@@ -516,6 +524,11 @@ def renewal_choose(
         if designation_id not in renews:
             audit_as(term, actor=actor, reason=f"renewal option changed to {option}")
             term.delete()
+            track_freeze_release(
+                organization=organization,
+                designation_code=term.designation.code,
+                starts_on=term.starts_on,
+            )
     for designation_id, designation in renews.items():
         if designation_id in existing:
             continue
@@ -530,6 +543,13 @@ def renewal_choose(
         )
         audit_as(term, actor=actor, reason=f"renewed with {option}")
         term.save()
+        track_freeze_for_term(
+            organization=organization,
+            designation_code=designation.code,
+            starts_on=term.starts_on,
+            ends_on=term.ends_on,
+            classify_on=on,
+        )
         _record_status(
             organization=organization,
             designation_id=designation_id,

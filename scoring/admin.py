@@ -42,6 +42,7 @@ from scoring.models import (
     ScoreSnapshot,
     Specialization,
     Track,
+    TrackFreeze,
     Usage,
     Workload,
 )
@@ -543,6 +544,20 @@ class ScoreSnapshotAdmin(ReadOnlyAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ScoreSnapshot]:
         # Staff see every organization's scores: a deliberate cross-tenant read.
+        return super().get_queryset(request).unscoped()  # type: ignore[attr-defined]  # TenantQuerySet
+
+
+@admin.register(TrackFreeze)
+class TrackFreezeAdmin(ReadOnlyAdmin):
+    """Written by enrolment and renewal (benefits), read here: which track a term keeps."""
+
+    list_display = ["organization", "designation", "track", "starts_on", "ends_on"]
+    list_filter = ["designation", "track"]
+    list_select_related = ["organization", "designation"]
+    search_fields = ["organization__partner_id", "organization__name"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[TrackFreeze]:
+        # Staff see every organization's frozen tracks: a deliberate cross-tenant read.
         return super().get_queryset(request).unscoped()  # type: ignore[attr-defined]  # TenantQuerySet
 
 

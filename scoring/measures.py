@@ -57,7 +57,7 @@ from django.db import connection, transaction
 
 from portal.models import HeldCertification
 from scoring import engine
-from scoring.models import Measure, MetricCode, MetricSource, Track
+from scoring.models import Measure, MetricCode, MetricSource, Track, TrackFreeze
 from scoring.selectors import (
     CertificationRequirement,
     Classification,
@@ -889,14 +889,41 @@ def _certified_individuals(
     return counts
 
 
+def _frozen_tracks(
+    organization_ids: Sequence[int], as_of: date, designation_codes: Sequence[str]
+) -> dict[tuple[int, str], str]:
+    """(org, designation) → the track frozen at enrolment for a term covering the date."""
+    if not designation_codes:
+        return {}
+    rows = (
+        TrackFreeze.objects.unscoped()
+        .filter(
+            organization_id__in=organization_ids,
+            designation__code__in=designation_codes,
+            starts_on__lte=as_of,
+            ends_on__gte=as_of,
+        )
+        .order_by("starts_on")  # the latest term wins where two overlap
+        .values_list("organization_id", "designation__code", "track")
+    )
+    return {(org, code): track for org, code, track in rows}
+
+
 def _requirement_key(requirement: CertificationRequirement) -> str:
     return repr(sorted((mode, sorted(group)) for mode, group in requirement.groups))
 
 
 def compute_measures(
-    *, organization_ids: Sequence[int], as_of: date, rule_sets: Sequence[RuleSetInForce]
+    *,
+    organization_ids: Sequence[int],
+    as_of: date,
+    rule_sets: Sequence[RuleSetInForce],
+    track_freezes: bool = True,
 ) -> OrgMeasures:
-    """Every raw measure every rule set needs, for a chunk of organizations, as of a date."""
+    """Every raw measure every rule set needs, for a chunk of organizations, as of a date.
+
+    A classified track frozen at enrolment for a term covering the date holds in place of the
+    classification the data gives (`TrackFreeze`); `track_freezes=False` classifies afresh."""
     result: OrgMeasures = {
         org: {rs.designation_code: defaultdict(dict) for rs in rule_sets}
         for org in organization_ids
@@ -930,6 +957,12 @@ def compute_measures(
             bases = statement.family_baselines[f_index]
             for source, values, base in zip(sources, family_values, bases, strict=True):
                 computed[source] = (values, base)
+    track_codes = {rs.designation_code: {t.code for t in rs.rules.tracks} for rs in rule_sets}
+    frozen = _frozen_tracks(
+        organization_ids,
+        as_of,
+        [rs.designation_code for rs in rule_sets if rs.classifications and track_freezes],
+    )
     for rule_set in rule_sets:
         for source in rule_set.sources:
             found, found_bases = computed[
@@ -942,6 +975,13 @@ def compute_measures(
                     slot[source.key + engine.BASELINE_SUFFIX] = found_bases.get(org, Decimal(0))
         for classification in rule_set.classifications:
             for org in organization_ids:
+                frozen_track = frozen.get((org, rule_set.designation_code))
+                if frozen_track in track_codes[rule_set.designation_code]:
+                    # Enrolled: the track of the enrolment day holds, whatever the data says now.
+                    result[org][rule_set.designation_code][engine.CLASSIFICATION][
+                        classification.track
+                    ] = Decimal(1 if classification.track == frozen_track else 0)
+                    continue
                 holds = _classification_holds(
                     classification,
                     computed.get(

@@ -783,6 +783,41 @@ class ScoreSnapshot(TenantModel):
         return f"{self.organization_id} {self.designation_id} {self.as_of}: {self.total:.1f}"
 
 
+class TrackFreeze(TenantModel):
+    """A classified designation's track, kept from enrolment (or renewal) to the anniversary.
+
+    Business Applications and Azure 2026 assign the track by a classification rule and freeze
+    it for the enrolment year: while a freeze covers the scoring date, the measures report this
+    track's classification as holding (and no other's), whatever the telemetry says now.
+    """
+
+    designation = models.ForeignKey(Designation, on_delete=models.PROTECT, related_name="+")
+    track = models.SlugField(_("track"), max_length=30)
+    starts_on = models.DateField(_("from"))
+    ends_on = models.DateField(_("through"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta(TenantModel.Meta):
+        ordering = ["starts_on"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "designation", "starts_on"], name="uniq_track_freeze"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(ends_on__gte=models.F("starts_on")),
+                name="track_freeze_ends_after_start",
+            ),
+        ]
+        verbose_name = _("frozen track")
+        verbose_name_plural = _("frozen tracks")
+
+    def __str__(self) -> str:
+        return (
+            f"{self.organization_id} {self.designation_id} {self.track}"
+            f" {self.starts_on}–{self.ends_on}"
+        )
+
+
 class RecomputeRun(models.Model):
     """The ledger of nightly recompute runs: one row per run date stops overlapping runs."""
 

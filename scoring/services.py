@@ -23,7 +23,7 @@ from django.utils import timezone
 from portal.models import HeldCertification, Organization, Person
 from scoring import engine
 from scoring.measures import compute_measures
-from scoring.models import Association, RecomputeRun, ScoreSnapshot
+from scoring.models import Association, RecomputeRun, ScoreSnapshot, TrackFreeze
 from scoring.selectors import RuleSetInForce, rule_sets_in_force_cached
 
 logger = logging.getLogger(__name__)
@@ -382,3 +382,62 @@ def recompute_run_finish(*, run_id: int, error: str = "") -> None:
         error=error,
         finished_at=timezone.now(),
     )
+
+
+# --- tracks frozen for the enrolment year -----------------------------------------------------
+
+
+def track_freeze_for_term(
+    *,
+    organization: Organization,
+    designation_code: str,
+    starts_on: date,
+    ends_on: date,
+    classify_on: date,
+) -> TrackFreeze | None:
+    """Keep a classified designation's track for a term (enrolment or renewal to anniversary).
+
+    The track is the one the classification gives on `classify_on` (the day the partner enrols
+    or chooses to renew), scored afresh; a designation whose rules in force then have no
+    classified tracks freezes nothing. A term that already has its freeze keeps it.
+    """
+    existing = (
+        TrackFreeze.objects.for_org(organization)
+        .filter(designation__code=designation_code, starts_on=starts_on)
+        .first()
+    )
+    if existing is not None:
+        return existing
+    rule_set = next(
+        (
+            rs
+            for rs in rule_sets_in_force_cached(as_of=classify_on)
+            if rs.designation_code == designation_code
+        ),
+        None,
+    )
+    if rule_set is None or not rule_set.classifications:
+        return None
+    measures = compute_measures(
+        organization_ids=[organization.pk],
+        as_of=classify_on,
+        rule_sets=[rule_set],
+        track_freezes=False,
+    )
+    result = engine.score_designation(rule_set.rules, measures[organization.pk][designation_code])
+    return TrackFreeze.objects.create(
+        organization=organization,
+        designation_id=rule_set.model.designation_id,
+        track=result.track,
+        starts_on=starts_on,
+        ends_on=ends_on,
+    )
+
+
+def track_freeze_release(
+    *, organization: Organization, designation_code: str, starts_on: date
+) -> None:
+    """A term withdrawn (its renewal option changed) no longer keeps a track."""
+    TrackFreeze.objects.for_org(organization).filter(
+        designation__code=designation_code, starts_on=starts_on
+    ).delete()

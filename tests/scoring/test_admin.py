@@ -17,6 +17,7 @@ from scoring.models import (
     RecomputeRun,
     RuleSet,
     ScoreSnapshot,
+    TrackFreeze,
     Usage,
 )
 
@@ -63,6 +64,13 @@ def telemetry(org, security_v1):
         metrics=[{"code": "net_customer_adds", "points": 20}],
     )
     RecomputeRun.objects.create(run_date=date(2024, 6, 30), status=RecomputeRun.Status.DONE)
+    TrackFreeze.objects.create(
+        organization=org,
+        designation=security_v1.designation,
+        track="smb",
+        starts_on=date(2024, 6, 1),
+        ends_on=date(2025, 6, 1),
+    )
 
 
 def _snapshot(organization, rule_set: RuleSet) -> None:
