@@ -508,6 +508,8 @@ class _ChunkStatement:
         A month is above the share when the users exceed it of the tenant's paid seats of that
         month (seats being tenant-level figures, they are read whole, not per association).
         """
+        # A seat band's top (Security 2026 SMB: tenants of 5-300 licences).
+        band_top = "" if source.seat_max is None else f" AND seats_now <= {_lit(source.seat_max)}"
         above = ", ".join(
             f"CASE WHEN f.m{k} > 0 AND ps.v{k} > 0 AND f.m{k} > share * ps.v{k}"
             f" THEN 1 ELSE 0 END AS a{k}"
@@ -526,7 +528,7 @@ class _ChunkStatement:
                                     AND ps.wl = ''
                       CROSS JOIN (SELECT CAST(%s AS NUMERIC) AS share) p) per_workload
                 GROUP BY org, cust) per
-            WHERE deployed = 1 AND seats_now >= CAST(%s AS NUMERIC) GROUP BY org),""",
+            WHERE deployed = 1 AND seats_now >= CAST(%s AS NUMERIC){band_top} GROUP BY org),""",
             source.usage_threshold or Decimal(0),
             Decimal(source.seat_threshold or 0),
         )
@@ -536,6 +538,9 @@ class _ChunkStatement:
     ) -> None:
         """Customers whose trailing-12-month total crossed the threshold since the baseline.
 
+        With a band top (`seat_max`; Security 2026 SMB: $750-$12,000) the customer must be in
+        the band now and not at the baseline ("eligible last month minus eligible the same month
+        last year"): a customer passing through the band on its way up is not an SMB deployment.
         The 12-month sums y11..y23 are built by doubling (sums of 2, 4 and 8 months), each
         layer fenced so that it is computed once: 70 additions a customer instead of 156.
         """
@@ -548,6 +553,14 @@ class _ChunkStatement:
         eights = ", ".join(f"q{k} + q{k - 4} AS e{k}" for k in BASELINES)
         keep_fours = ", ".join(f"q{k - 8}" for k in BASELINES)
         years = ", ".join(f"e{k} + q{k - 8} AS y{k}" for k in BASELINES)
+        if source.seat_max is None:
+            entered = f"{_at_baseline('y{k}')} <= th AND {_any_after_baseline('y{k} > th')} = 1"
+        else:
+            top = _lit(source.seat_max)
+            at_base = _at_baseline("y{k}")
+            entered = (
+                f"NOT ({at_base} >= th AND {at_base} <= {top}) AND y{NOW} >= th AND y{NOW} <= {top}"
+            )
         self.sql.add(
             f"""{name} AS (SELECT org, COUNT(*) AS v FROM (
                 SELECT org, cust, b_idx, {years} FROM (
@@ -556,8 +569,7 @@ class _ChunkStatement:
                 SELECT org, cust, b_idx, {pairs} FROM {monthly} l1{fence}
                 ) l2{fence}) l4{fence}) l8{fence}) per
             CROSS JOIN (SELECT CAST(%s AS NUMERIC) AS th) p
-            WHERE {_at_baseline("y{k}")} <= th AND {_any_after_baseline("y{k} > th")} = 1
-            GROUP BY org),""",
+            WHERE {entered} GROUP BY org),""",
             source.usage_threshold or Decimal(0),
         )
 

@@ -410,7 +410,8 @@ class MetricSource(models.Model):
       has several sources each with a target;
     - deployments: `usage_threshold` crossed (a share of paid seats for user measures, the
       trailing-12-month ACR for Azure, the seats themselves for paid seats) and `seat_threshold`
-      as the size floor now.
+      as the size floor now; `seat_max` tops a band (Security 2026 SMB: tenants of 5-300
+      licences, or Azure customers coming into $750-$12,000 trailing ACR).
 
     `computation` chooses one of the published versions' calculations instead (blank: the one
     above, as in 2022):

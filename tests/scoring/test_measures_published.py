@@ -23,7 +23,7 @@ from scoring.models import (
     Track,
     Workload,
 )
-from scoring.selectors import RuleSetInForce, _rule_set_to_engine
+from scoring.selectors import RuleSetInForce, _rule_set_to_engine, rule_sets_in_force
 from tests.scoring.telemetry import associate, customer, monthly, usage
 
 AS_OF = date(2024, 6, 30)
@@ -286,3 +286,35 @@ def test_segment_share_counts_the_designations_own_customer_base(org):
     associate(org, other, "PAL")
 
     assert measured(org, rules)[engine.CLASSIFICATION] == {"smb": 0}  # 4 of 6
+
+
+def test_security_2026_deployments_count_in_the_tracks_bands(org):
+    """Security 2026 (shipped rules): Enterprise deploys tenants of more than 300 licences and
+    Azure customers over $12,000 trailing ACR; SMB tenants of 5-300 licences and Azure
+    customers coming into $750-$12,000."""
+    as_of = date(2026, 11, 30)
+    (security,) = [
+        rs for rs in rule_sets_in_force(as_of=as_of) if rs.designation_code == "security"
+    ]
+    for seats in (200, 500, 3):  # SMB band, Enterprise band, under both
+        tenant = customer("m365")
+        associate(org, tenant, "CPOR")
+        usage(tenant, "paid_seats", monthly("2025-01", "2026-11", seats))
+        usage(tenant, "protected_users", {"2025-11": 0, "2026-10": seats}, workload="MDE")
+    # $6,000 and $1,800 a year: SMB; $30,000: Enterprise (it passed through the SMB band on its
+    # way up, but is over it now); $600: under both.
+    for monthly_acr in (500, 150, 2500, 50):
+        tpid = customer("azure")
+        associate(org, tpid, "PAL")
+        usage(tpid, "acr_usd", monthly("2025-12", "2026-11", monthly_acr), workload="security")
+    grown = customer("azure")  # in the SMB band a year ago, over it now: Enterprise only
+    associate(org, grown, "PAL")
+    usage(grown, "acr_usd", monthly("2024-12", "2026-11", 900), workload="security")
+    usage(grown, "acr_usd", monthly("2025-12", "2026-11", 1200), workload="key-vault")
+
+    measures = compute_measures(organization_ids=[org.pk], as_of=as_of, rule_sets=[security])[
+        org.pk
+    ]["security"]
+
+    assert measures["enterprise/deployments"] == {"m365": 1, "azure": 2}
+    assert measures["smb/deployments"] == {"m365": 1, "azure": 2}
