@@ -322,7 +322,10 @@ class HeldCertificationApi(OrganizationViewSet):
     serializer_class = HeldCertificationOutputSerializer
 
     class InputSerializer(serializers.Serializer):
-        certification = serializers.CharField(max_length=20, help_text=_("Exam code, e.g. AZ-500."))
+        certification = serializers.CharField(
+            max_length=60,
+            help_text=_("Exam code, e.g. AZ-500 (or the credential code of one without an exam)."),
+        )
         earned_on = serializers.DateField()
         expires_on = serializers.DateField(required=False, allow_null=True, default=None)
 

@@ -277,8 +277,15 @@ class Person(TenantModel):
         return f"{self.name} ({self.person_id})"
 
 
+EXAM_CODE = r"[A-Z]{2,3}-[0-9]{3}"
+# A certification granted without an exam of its own code (the 2026 pages name several whose
+# exam codes are not published): an upper-case credential code, words joined by hyphens.
+CREDENTIAL_CODE = r"[A-Z][A-Z0-9]*(?:-[A-Z0-9]+)+"
+
+
 class Certification(LocalizedNameMixin):
-    """A Microsoft certification of the catalog, identified by the exam that grants it."""
+    """A Microsoft certification of the catalog, identified by the exam that grants it, or by a
+    credential code where the program names a certification without an exam code."""
 
     class Level(models.TextChoices):
         INTERMEDIATE = "intermediate", _("Intermediate")
@@ -286,10 +293,16 @@ class Certification(LocalizedNameMixin):
 
     code = models.CharField(
         _("code"),
-        max_length=20,
+        max_length=60,
         unique=True,
         validators=[
-            RegexValidator(r"^[A-Z]{2,3}-[0-9]{3}$", _("Use an exam code such as AZ-500."))
+            RegexValidator(
+                rf"^(?:{EXAM_CODE}|{CREDENTIAL_CODE})$",
+                _(
+                    "Use an exam code such as AZ-500, or for a certification without one an "
+                    "upper-case credential code such as GITHUB-AGENTIC-AI-DEVELOPER."
+                ),
+            )
         ],
     )
     level = models.CharField(_("level"), max_length=20, choices=Level.choices)

@@ -158,3 +158,41 @@ def test_a_rule_set_that_cannot_be_evaluated_is_refused_with_every_problem_liste
     draft = rule_set_check_save(rule_set=copy, on=date(2026, 12, 31))
     assert draft.accepted
     assert draft.problems == check.problems
+
+
+def test_certifications_without_an_exam_code_count_in_the_2026_steps(org):
+    """Data & AI 2026 names certifications whose exam codes are not published: they are in the
+    catalog under credential codes and score in the step after the AZ-104 and AZ-305 gates."""
+    for _ in range(2):
+        _person_with(org, "AZ-104", "AZ-305")
+    _person_with(org, "MLOPS-ENGINEER")
+    _person_with(org, "AZURE-DATABRICKS-DATA-ENGINEER", "SQL-AI-DEVELOPER")  # one person, once
+
+    row = _export(org, date(2026, 11, 30))["data-ai-azure"]
+
+    metric = next(m for m in row["metrics"] if m["code"] == "intermediate_certifications")
+    assert (row["rule_version"], row["track"], metric["points"]) == ("2026", "enterprise", 8)
+
+
+@pytest.mark.parametrize(
+    ("code", "valid"),
+    [
+        ("AZ-500", True),
+        ("GITHUB-AGENTIC-AI-DEVELOPER", True),
+        ("AZ500", False),
+        ("github-agentic-ai", False),
+        ("AZ-500 ", False),
+    ],
+)
+def test_a_certification_code_is_an_exam_or_a_credential_code(code, valid):
+    from django.core.exceptions import ValidationError
+
+    from portal.models import Certification
+
+    certification = Certification(code=code, name="x", level="intermediate")
+    try:
+        certification.full_clean(validate_unique=False)
+    except ValidationError as error:
+        assert not valid and "code" in error.message_dict
+    else:
+        assert valid
