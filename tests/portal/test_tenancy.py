@@ -32,6 +32,7 @@ from scoring.models import (
     RuleSet,
     ScoreRecomputeRequest,
     ScoreSnapshot,
+    TrackFreeze,
 )
 from tests.benefits.tenancy_rows import benefits_rows
 from tests.factories import (
@@ -180,6 +181,13 @@ def _one_of_each(organization: Organization) -> dict[type, models.Model]:
             as_of=date(2024, 6, 30),
             total=10.0,
             qualified=False,
+        ),
+        TrackFreeze: TrackFreeze.objects.create(
+            organization=organization,
+            designation=rule_set.designation,
+            track="smb",
+            starts_on=date(2024, 6, 1),
+            ends_on=date(2025, 6, 1),
         ),
         OrganizationAPIKey: OrganizationAPIKey.objects.create(
             organization=organization,
