@@ -61,8 +61,19 @@ def customer_row(entry: CustomerEntry) -> CustomerRow:
         seats=_figure(entry, Measure.PAID_SEATS),
         protected_users=_figure(entry, Measure.PROTECTED_USERS),
         acr=_figure(entry, Measure.ACR_USD, usd=True),
-        eligible=tuple(
-            f"{e.designation.display_name} · {metric_label(e.metric_code.rsplit('/', 1)[-1])}"
-            for e in entry.eligible
-        ),
+        eligible=_eligible_texts(entry),
+    )
+
+
+def _eligible_texts(entry: CustomerEntry) -> tuple[str, ...]:
+    """One line per designation naming its metrics ("Security Solutions Partner: Deployments");
+    a metric counted per track (Enterprise, SMB) is named once."""
+    metrics: dict[str, dict[str, None]] = {}
+    for eligibility in entry.eligible:
+        name = eligibility.designation.display_name
+        metric = metric_label(eligibility.metric_code.rsplit("/", 1)[-1])
+        metrics.setdefault(name, {})[metric] = None
+    return tuple(
+        _("%(designation)s: %(metrics)s") % {"designation": name, "metrics": ", ".join(found)}
+        for name, found in metrics.items()
     )

@@ -3,7 +3,7 @@ and what each is eligible to count for under the rule sets in force.
 
 Customers are global telemetry; a partner sees the ones it is associated with (through its own
 associations, `Association.objects.for_org`). The latest figures of a page of customers come
-from one statement (a window over each customer's series picks its latest month).
+from one statement over the usage pivoted by year (`latest_figures`).
 """
 
 from __future__ import annotations
@@ -14,13 +14,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Window
-from django.db.models.functions import FirstValue
+from django.db.models import Exists, F, Max, OuterRef, Q, QuerySet, Window
 
 from portal.models import Organization
-from scoring.measures import TENANT_MEASURES, current_month
-from scoring.models import Association, Customer, Designation, Measure, Usage
+from scoring.measures import TENANT_MEASURES, WINDOW_MONTHS, add_months, current_month
+from scoring.models import Association, Customer, Designation, Measure, UsageYear
 from scoring.selectors import SourceParams, rule_sets_in_force_cached
+
+MONTH_COLUMNS = tuple(f"m{month}" for month in range(1, 13))
 
 # The figures the page shows for each customer, in its columns' order.
 SHOWN_MEASURES = (Measure.PAID_SEATS, Measure.PROTECTED_USERS, Measure.ACR_USD)
@@ -100,27 +101,50 @@ def customer_list(
 
 
 def latest_figures(
-    *, customer_ids: Sequence[int], measures: Sequence[str]
+    *, customer_ids: Sequence[int], measures: Sequence[str], as_of: date
 ) -> dict[int, CustomerFigures]:
-    """Each customer's latest month per measure and its values per workload, in one query."""
+    """Each customer's latest month per measure within the scoring window (24 months) and that
+    month's value per workload, in one query.
+
+    It reads the usage pivoted by year (`UsageYear`, kept in step with `Usage` by triggers, the
+    table the scoring statement reads): one row per series and calendar year, so two or three
+    rows a series instead of twenty-four; a window over each customer's series orders them.
+    """
     if not customer_ids:
         return {}
+    first = add_months(current_month(as_of), -(WINDOW_MONTHS - 1))
+    last = current_month(as_of)
     rows = (
-        Usage.objects.filter(customer_id__in=customer_ids, measure__in=measures)
+        UsageYear.objects.filter(
+            customer_id__in=customer_ids,
+            measure__in=measures,
+            year__gte=first.year,
+            year__lte=last.year,
+        )
         .annotate(
-            latest=Window(
-                FirstValue("month"),
-                partition_by=[F("customer_id"), F("measure")],
-                order_by=F("month").desc(),
+            latest_year=Window(
+                Max("year"), partition_by=[F("customer_id"), F("measure"), F("workload")]
             )
         )
-        .filter(month=F("latest"))
-        .values_list("customer_id", "measure", "workload", "month", "value")
+        .filter(year=F("latest_year"))
+        .values_list("customer_id", "measure", "workload", "year", *MONTH_COLUMNS)
     )
+    # (customer, measure) -> workload -> (its latest month, value)
+    series: dict[tuple[int, str], dict[str, tuple[date, Decimal]]] = defaultdict(dict)
+    for customer_id, measure, workload, year, *values in rows:
+        for index in range(12, 0, -1):
+            value = values[index - 1]
+            month = date(year, index, 1)
+            if value is not None and first <= month <= last:
+                series[(customer_id, measure)][workload] = (month, value)
+                break
     figures: dict[int, CustomerFigures] = defaultdict(CustomerFigures)
-    for customer_id, measure, workload, month, value in rows:
-        slot = figures[customer_id].latest.setdefault(measure, (month, {}))
-        slot[1][workload] = value
+    for (customer_id, measure), by_workload in series.items():
+        latest = max(month for month, _ in by_workload.values())
+        figures[customer_id].latest[measure] = (
+            latest,
+            {w: v for w, (month, v) in by_workload.items() if month == latest},
+        )
     return figures
 
 
@@ -173,19 +197,26 @@ def _eligible(
     return tuple(found)
 
 
-def _sources(as_of: date) -> list[tuple[Designation, SourceParams]]:
+def _sources(as_of: date, designation_code: str = "") -> list[tuple[Designation, SourceParams]]:
     return [
         (rule_set.model.designation, source)
         for rule_set in rule_sets_in_force_cached(as_of=as_of)
+        if not designation_code or rule_set.designation_code == designation_code
         for source in rule_set.sources
     ]
 
 
 def customer_entries(
-    *, organization: Organization, customers: Sequence[Customer], as_of: date
+    *,
+    organization: Organization,
+    customers: Sequence[Customer],
+    as_of: date,
+    designation_code: str = "",
+    shown: Sequence[str] = SHOWN_MEASURES,
 ) -> list[CustomerEntry]:
-    """The page's customers with their associations, latest figures and eligibility: three
-    queries whatever the number of customers."""
+    """The customers with their associations, latest figures (`shown` and those the sources
+    read) and eligibility (toward every designation, or only `designation_code`): three queries
+    whatever the number of customers."""
     ids = [c.pk for c in customers]
     by_customer: dict[int, list[Association]] = defaultdict(list)
     for association in (
@@ -194,9 +225,9 @@ def customer_entries(
         .order_by("type", "workload", "start_month")
     ):
         by_customer[association.customer_id].append(association)
-    sources = _sources(as_of)
-    measures = sorted(set(SHOWN_MEASURES) | {s.measure for _, s in sources})
-    figures = latest_figures(customer_ids=ids, measures=measures)
+    sources = _sources(as_of, designation_code)
+    measures = sorted(set(shown) | {s.measure for _, s in sources})
+    figures = latest_figures(customer_ids=ids, measures=measures, as_of=as_of)
     entries = []
     for customer in customers:
         customer_figures = figures.get(customer.pk, CustomerFigures())
@@ -218,9 +249,11 @@ def customers_eligible_toward(
     """Those of `customers` eligible toward the designation (every one is checked: few queries,
     all the organization's customers' latest figures)."""
     everyone = list(customers)
-    entries = customer_entries(organization=organization, customers=everyone, as_of=as_of)
-    return [
-        e.customer
-        for e in entries
-        if any(x.designation.code == designation_code for x in e.eligible)
-    ]
+    entries = customer_entries(
+        organization=organization,
+        customers=everyone,
+        as_of=as_of,
+        designation_code=designation_code,
+        shown=(),
+    )
+    return [entry.customer for entry in entries if entry.eligible]
