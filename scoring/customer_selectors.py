@@ -167,10 +167,13 @@ def _eligible(
     associations: Sequence[Association],
     figures: CustomerFigures,
     sources: Sequence[tuple[Designation, SourceParams]],
+    *,
+    first_only: bool = False,
 ) -> tuple[Eligibility, ...]:
+    """What the customer is eligible toward; `first_only`: stop at the first (a filter)."""
     found: list[Eligibility] = []
     for designation, source in sources:
-        if source.platform != customer.platform:
+        if source.platform != customer.platform or source.measure not in figures.latest:
             continue
         if source.production_only and not customer.production:
             continue
@@ -194,6 +197,8 @@ def _eligible(
         entry = Eligibility(designation, source.metric_code)
         if entry not in found:
             found.append(entry)
+            if first_only:
+                break
     return tuple(found)
 
 
@@ -246,14 +251,22 @@ def customer_entries(
 def customers_eligible_toward(
     *, organization: Organization, customers: QuerySet[Customer], designation_code: str, as_of: date
 ) -> list[Customer]:
-    """Those of `customers` eligible toward the designation (every one is checked: few queries,
-    all the organization's customers' latest figures)."""
+    """Those of `customers` eligible toward the designation: every one is checked, in three
+    queries (the customers, their associations, their latest figures)."""
     everyone = list(customers)
-    entries = customer_entries(
-        organization=organization,
-        customers=everyone,
-        as_of=as_of,
-        designation_code=designation_code,
-        shown=(),
+    ids = [c.pk for c in everyone]
+    by_customer: dict[int, list[Association]] = defaultdict(list)
+    for association in _associated(organization).filter(customer_id__in=ids):
+        by_customer[association.customer_id].append(association)
+    sources = _sources(as_of, designation_code)
+    figures = latest_figures(
+        customer_ids=ids, measures=sorted({s.measure for _, s in sources}), as_of=as_of
     )
-    return [entry.customer for entry in entries if entry.eligible]
+    return [
+        customer
+        for customer in everyone
+        if customer.pk in figures
+        and _eligible(
+            customer, by_customer[customer.pk], figures[customer.pk], sources, first_only=True
+        )
+    ]
