@@ -12,9 +12,7 @@ class PortalConfig(AppConfig):
         from portal.panels import OrganizationTab, register_organization_tab
 
         register_organization_tab(
-            OrganizationTab(
-                key="home", label=_("People & certifications"), url_name="org_home", order=10
-            )
+            OrganizationTab(key="home", label=_("Overview"), url_name="org_home", order=10)
         )
         register_organization_tab(
             OrganizationTab(

@@ -45,3 +45,17 @@ class ScoringConfig(AppConfig):
                 current_for=("org_scores", "org_scores_whatif"),
             )
         )
+        register_organization_tab(
+            OrganizationTab(
+                key="people",
+                label=_("People"),
+                url_name="org_people",
+                order=30,
+                current_for=("org_people", "org_person", "org_certification"),
+            )
+        )
+        register_organization_tab(
+            OrganizationTab(
+                key="customers", label=_("Customers"), url_name="org_customers", order=35
+            )
+        )

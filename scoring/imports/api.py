@@ -7,6 +7,7 @@ from typing import IO, Any
 
 from django.db import transaction
 
+from portal.models import Organization
 from scoring.imports.base import CHUNK_SIZE, Counts, KindImporter, RowReader
 from scoring.imports.organizations import OrganizationImporter
 from scoring.imports.people import HeldCertificationImporter, PersonImporter
@@ -40,6 +41,57 @@ def import_records(
     # Read twice (validate, then write): a one-shot iterable is materialised first.
     rows = records if isinstance(records, Sequence) else list(records)
     return _load(importer, RecordsSource(rows))
+
+
+# The kinds whose rows belong to one organization by their partner_id column.
+ORGANIZATION_KINDS = ("people", "certifications")
+
+NOT_THIS_ORGANIZATION = "not this organization's Partner ID (%s)"
+
+
+def import_csv_for_organization(
+    kind: str, stream: IO[str] | IO[bytes], *, organization: Organization, actor: Any = None
+) -> ImportResult:
+    """`import_csv` for one organization's page: a blank partner_id is this organization's, and
+    a row naming any other organization is a bad row (so nothing is written)."""
+    if kind not in ORGANIZATION_KINDS:
+        raise ValueError(f"Not an organization's kind: {kind!r}.")
+    importer = _OrganizationRows(_importer(kind, actor=actor), organization)
+    return _load(importer, CsvSource(stream))
+
+
+class _OrganizationRows(KindImporter[Any]):
+    """Another kind's importer, limited to the rows of one organization."""
+
+    def __init__(self, inner: KindImporter[Any], organization: Organization) -> None:
+        super().__init__(actor=inner.actor)
+        self.inner = inner
+        self.partner_id = organization.partner_id
+        self.spec = inner.spec  # type: ignore[misc]  # the wrapped kind's spec, per instance
+
+    def parse(self, row: RowReader) -> Any:
+        given = row.values.get("partner_id")
+        if given == "":
+            row.values["partner_id"] = self.partner_id
+        elif given is not None and given != self.partner_id:
+            row.fail("partner_id", given, NOT_THIS_ORGANIZATION % self.partner_id)
+            return None
+        return self.inner.parse(row)
+
+    def resolve(self, rows: list[tuple[int, Any]], errors: list[RowError]) -> list[tuple[int, Any]]:
+        return self.inner.resolve(rows, errors)
+
+    def natural_key(self, row: Any) -> Hashable:
+        return self.inner.natural_key(row)
+
+    def shown_key(self, row: Any) -> str:
+        return self.inner.shown_key(row)
+
+    def write(self, rows: list[Any]) -> Counts:
+        return self.inner.write(rows)
+
+    def affected_organization_ids(self) -> set[int]:
+        return self.inner.affected_organization_ids()
 
 
 def _importer(kind: str, *, actor: Any) -> KindImporter[Any]:

@@ -8,7 +8,12 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from portal.models import Membership
-from tests.factories import InvitationFactory, MembershipFactory
+from tests.factories import (
+    HeldCertificationFactory,
+    InvitationFactory,
+    MembershipFactory,
+    PersonFactory,
+)
 
 ORG_PREFIX = "orgs/<slug:slug>/"
 
@@ -36,11 +41,15 @@ def _kwargs_for(name: str, organization, slug: str) -> dict:
         kwargs["membership_id"] = Membership.objects.for_org(organization).first().pk
     if "<int:invitation_id>" in pattern:
         kwargs["invitation_id"] = InvitationFactory(organization=organization).pk
+    if "<int:person_pk>" in pattern:
+        held = HeldCertificationFactory(person=PersonFactory(organization=organization))
+        kwargs["person_pk"] = held.person_id
+        kwargs["held_pk"] = held.pk
     for part in pattern.split("<")[1:]:
         converter, _, rest = part.partition(":")
         param = rest.split(">", 1)[0]
         kwargs.setdefault(param, 1 if converter == "int" else "x")
-    return kwargs
+    return {key: value for key, value in kwargs.items() if f":{key}>" in pattern}
 
 
 def test_the_walk_finds_the_organization_pages():
