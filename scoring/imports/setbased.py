@@ -20,6 +20,7 @@ Everything runs in one transaction: all rows or none.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -46,6 +47,9 @@ STAGE = "scoring_import_usage_setbased"
 COPY_BUFFER_CHARS = 1 << 20
 
 NOT_NULL_VIOLATION = "23502"
+
+# Seconds each phase of the last load took (bench_import prints them).
+last_phases: dict[str, float] = {}
 
 
 def applies(importer: KindImporter[Any]) -> bool:
@@ -152,6 +156,8 @@ def load(importer: KindImporter[Any], source: RowSource) -> ImportResult:
 
 
 def _load(importer: UsageImporter, source: RowSource) -> tuple[Counts, set[int]]:
+    last_phases.clear()
+    clock = _Clock()
     errors: list[RowError] = []
     stager = _Stager(importer, errors)
     # Parsing reads the workload catalog once; not while COPY holds the connection.
@@ -184,17 +190,30 @@ def _load(importer: UsageImporter, source: RowSource) -> tuple[Counts, set[int]]
                         buffer.clear()
                         size = 0
             copy.write("".join(buffer))
+        clock.lap("read, parse and COPY")
         cursor.execute(f"ANALYZE {STAGE}")
         if errors:
             raise _Refused(errors + _database_errors(cursor, importer))
         counts = _merge(cursor, importer, stager.staged)
+        clock.lap("merge")
         importer.on_written(stager.staged)
         organization_ids = _organizations(cursor)
         cursor.execute(f"DROP TABLE {STAGE}")
     if counts.created or counts.updated:
         # Unchanged data leaves scores as they are: nothing to recompute.
         scores_recompute_after_change(organization_ids=organization_ids)
+    clock.lap("organizations")
     return counts, organization_ids
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self._last = time.perf_counter()
+
+    def lap(self, phase: str) -> None:
+        now = time.perf_counter()
+        last_phases[phase] = now - self._last
+        self._last = now
 
 
 def _merge(cursor: Any, importer: UsageImporter, staged: int) -> Counts:

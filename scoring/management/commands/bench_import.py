@@ -21,7 +21,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection
 
 from portal.csvsafe import SafeWriter
-from scoring.imports import ImportResult
+from scoring.imports import ImportResult, setbased
 from scoring.imports.api import _importer, _load, _load_chunked
 from scoring.imports.sources import CsvSource
 from scoring.imports.tracked import _CountingSource
@@ -127,6 +127,9 @@ class Command(BaseCommand):
             f"({result.created} created, {result.updated} updated, {result.unchanged} unchanged); "
             f"peak RSS {peak_mb:.0f} MB"
         )
+        if kind == "usage" and not self.chunked and setbased.last_phases:
+            shown = ", ".join(f"{name} {sec:.2f} s" for name, sec in setbased.last_phases.items())
+            self.stdout.write(f"  phases: {shown}")
         if memory.samples:
             shown = ", ".join(f"{rows:,} rows {mb:.0f} MB" for rows, mb in memory.samples)
             self.stdout.write(f"  RSS while reading: {shown}")
