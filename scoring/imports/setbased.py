@@ -43,10 +43,14 @@ from scoring.models import Customer
 from scoring.services import scores_recompute_after_change
 
 STAGE = "scoring_import_usage_setbased"
+# At most this many value cells (per value parser), customers and contexts are remembered.
+VALUE_CACHE = 100_000
 # Text handed to COPY in pieces of about this many characters.
 COPY_BUFFER_CHARS = 1 << 20
 
 NOT_NULL_VIOLATION = "23502"
+# About 100 MB sorts a million staged rows.
+MERGE_WORK_MEM = "256MB"
 
 # Seconds each phase of the last load took (bench_import prints them).
 last_phases: dict[str, float] = {}
@@ -63,6 +67,7 @@ class _Context:
 
     prefix: str  # the staging columns month, platform, measure, workload, as COPY text
     parse_value: Callable[[str], Decimal]
+    values: dict[str, str]  # value cell → COPY text, of values this parser accepted
 
 
 class _Stager:
@@ -80,6 +85,8 @@ class _Stager:
         self.staged = 0
         self._contexts: dict[tuple[str | None, ...], _Context] = {}
         self._customers: dict[tuple[str | None, str | None], str] = {}
+        # Per value parser (counts, money): the cells it accepted, as COPY text.
+        self._values: dict[Callable[[str], Decimal], dict[str, str]] = {}
 
     def line(self, line: int, values: dict[str, str], problems: tuple[RowError, ...]) -> str:
         """The row as a COPY line, or "" when it is bad (its errors recorded)."""
@@ -90,14 +97,23 @@ class _Stager:
             customer_id = self._customers.get((platform, get("customer_id")))
             raw_value = get("value")
             if context is not None and customer_id is not None and raw_value:
-                try:
-                    value = context.parse_value(raw_value)
-                except FieldError:
-                    pass  # the full parse below reports it, exactly as the chunked path
-                else:
+                value = context.values.get(raw_value)
+                if value is None:
+                    value = self._value(context, raw_value)
+                if value is not None:
                     self.staged += 1
                     return f"{line}\t{context.prefix}\t{customer_id}\t{value}\n"
         return self._parsed(line, values, problems)
+
+    def _value(self, context: _Context, raw: str) -> str | None:
+        try:
+            value = str(context.parse_value(raw))
+        except FieldError:
+            return None  # the full parse reports it, exactly as the chunked path
+        if len(context.values) >= VALUE_CACHE:
+            context.values.clear()  # bounded: memory stays flat whatever the file holds
+        context.values[raw] = value
+        return value
 
     def _parsed(self, line: int, values: dict[str, str], problems: tuple[RowError, ...]) -> str:
         self.errors.extend(problems)
@@ -110,7 +126,13 @@ class _Stager:
         get = values.get
         prefix = "\t".join((row.month.isoformat(), row.platform, row.measure, _text(row.workload)))
         key = (get("month"), get("platform"), get("measure"), get("workload"))
-        self._contexts[key] = _Context(prefix, MEASURES[row.measure].parse_value)
+        parse_value = MEASURES[row.measure].parse_value
+        shared = self._values.setdefault(parse_value, {})
+        if len(self._contexts) >= VALUE_CACHE:
+            self._contexts.clear()
+        self._contexts[key] = _Context(prefix, parse_value, shared)
+        if len(self._customers) >= VALUE_CACHE:
+            self._customers.clear()
         self._customers[(get("platform"), get("customer_id"))] = row.customer_id
         self.staged += 1
         return f"{line}\t{prefix}\t{row.customer_id}\t{row.value}\n"
@@ -143,6 +165,9 @@ def load(importer: KindImporter[Any], source: RowSource) -> ImportResult:
     try:
         with transaction.atomic():
             counts, organization_ids = _load(importer, source)
+            started = time.perf_counter()
+        # The foreign keys are deferred: their checks run at the commit.
+        last_phases["commit"] = time.perf_counter() - started
     except _Refused as refused:
         result.errors = sorted(refused.errors, key=lambda error: error.line)
         return result
@@ -243,7 +268,9 @@ def _merge(cursor: Any, importer: UsageImporter, staged: int) -> Counts:
         f" RETURNING (xmax = 0) AS created)"
         f" SELECT count(*) FILTER (WHERE created), count(*) FILTER (WHERE NOT created) FROM written"
     )
-    cursor.execute("SAVEPOINT scoring_usage_merge")
+    # The window sorts the whole file: in memory, not in temporary files (for this transaction).
+    # (The savepoint is kept to the end of the transaction: releasing it would cost a query.)
+    cursor.execute(f"SET LOCAL work_mem = '{MERGE_WORK_MEM}'; SAVEPOINT scoring_usage_merge")
     try:
         cursor.execute(sql)
     except DatabaseError as exc:
@@ -252,7 +279,6 @@ def _merge(cursor: Any, importer: UsageImporter, staged: int) -> Counts:
         cursor.execute("ROLLBACK TO SAVEPOINT scoring_usage_merge")
         raise _Refused(_database_errors(cursor, importer)) from None
     created, updated = cursor.fetchone()
-    cursor.execute("RELEASE SAVEPOINT scoring_usage_merge")
     return Counts(created, updated, staged - created - updated)
 
 
