@@ -8,7 +8,8 @@ from typing import IO, Any
 from django.db import transaction
 
 from portal.models import Organization
-from scoring.imports.base import CHUNK_SIZE, Counts, KindImporter, RowReader
+from scoring.imports import setbased
+from scoring.imports.base import CHUNK_SIZE, Counts, KindImporter, RowReader, duplicate_error
 from scoring.imports.organizations import OrganizationImporter
 from scoring.imports.people import HeldCertificationImporter, PersonImporter
 from scoring.imports.result import ImportResult, RowError
@@ -107,6 +108,17 @@ class _DataChanged(Exception):
 
 
 def _load(importer: KindImporter[Any], source: RowSource) -> ImportResult:
+    """Validate the whole batch; only when it is clean, write it all in one transaction.
+
+    Usage on PostgreSQL goes the set-based way (COPY, validated and merged in SQL), with the
+    same report; everything else, and SQLite always, the chunked way.
+    """
+    if setbased.applies(importer):
+        return setbased.load(importer, source)
+    return _load_chunked(importer, source)
+
+
+def _load_chunked(importer: KindImporter[Any], source: RowSource) -> ImportResult:
     """Validate the whole batch; only when it is clean, write it all in one transaction."""
     result = ImportResult(kind=importer.spec.kind)
     _validate(importer, source, result.errors)
@@ -117,8 +129,11 @@ def _load(importer: KindImporter[Any], source: RowSource) -> ImportResult:
     try:
         with transaction.atomic():
             late_errors: list[RowError] = []
+            written = 0
             for chunk in _resolved_chunks(importer, source, late_errors):
                 counts.add(importer.write([row for _, row in chunk]))
+                written += len(chunk)
+                importer.on_written(written)
             if late_errors:
                 raise _DataChanged
             organization_ids = importer.affected_organization_ids()
@@ -140,13 +155,11 @@ def _load(importer: KindImporter[Any], source: RowSource) -> ImportResult:
 def _validate(importer: KindImporter[Any], source: RowSource, errors: list[RowError]) -> None:
     """Pass 1: every row parsed and checked; only the natural keys seen are kept."""
     seen: dict[Hashable, int] = {}
-    key_columns = ", ".join(importer.spec.key)
     for chunk in _resolved_chunks(importer, source, errors):
         for line, row in chunk:
             earlier = seen.setdefault(importer.natural_key(row), line)
             if earlier != line:
-                shown = importer.shown_key(row)
-                errors.append(RowError(line, key_columns, shown, f"duplicate of line {earlier}"))
+                errors.append(duplicate_error(importer, line, row, earlier))
 
 
 def _resolved_chunks(

@@ -158,6 +158,9 @@ class KindImporter(Generic[RowT]):
         """The organizations whose scores the written rows change."""
         raise NotImplementedError
 
+    def on_written(self, rows: int) -> None:
+        """Told how many rows have been written so far (a progress display listens here)."""
+
     @property
     def history_user(self) -> Any:
         """The actor, when it is a user the audit history can point at."""
@@ -316,6 +319,10 @@ class WorkloadCatalogMixin:
     def _workloads(self) -> dict[str, CatalogWorkload]:
         return workload_catalog()
 
+    def load_catalogs(self) -> None:
+        """Read what parsing looks up now, before a COPY holds the connection."""
+        self._workloads  # noqa: B018  # a cached property: reading it loads it
+
     def _parse_workload(self, raw: str) -> CatalogWorkload:
         workload = self._workloads.get(raw.lower())
         if workload is None:
@@ -332,9 +339,19 @@ def resolve_customers(
     for line, row in rows:
         customer_pk = lookup.get(row.platform, row.customer_id)
         if customer_pk is None:
-            reason = f"unknown customer (no {row.platform} customer has this id; load it first)"
-            errors.append(RowError(line, "customer_id", row.customer_id, reason))
+            errors.append(unknown_customer_error(line, row.platform, row.customer_id))
             continue
         row.customer_pk = customer_pk
         resolved.append((line, row))
     return resolved
+
+
+def unknown_customer_error(line: int, platform: str, customer_id: str) -> RowError:
+    reason = f"unknown customer (no {platform} customer has this id; load it first)"
+    return RowError(line, "customer_id", customer_id, reason)
+
+
+def duplicate_error(importer: KindImporter[Any], line: int, row: Any, earlier: int) -> RowError:
+    """A row whose natural key an earlier row of the batch already has."""
+    key_columns = ", ".join(importer.spec.key)
+    return RowError(line, key_columns, importer.shown_key(row), f"duplicate of line {earlier}")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
 import math
 import shutil
 import tempfile
@@ -22,6 +23,9 @@ SourceRow = tuple[int, dict[str, str] | None, tuple[RowError, ...]]
 
 NOT_UTF8 = "not UTF-8 text (save the file as CSV UTF-8)"
 HAS_NUL = "contains a NUL character (0x00), which no text can hold"
+
+# Binary streams are read in blocks of about this many bytes (cut after their last line end).
+BLOCK_BYTES = 1 << 20
 
 # Uploads and pipes that cannot seek are spooled; past this size the spool goes to disk.
 SPOOL_IN_MEMORY_BYTES = 8 * 1024 * 1024
@@ -78,7 +82,8 @@ class CsvSource:
                 return
             line = reader.line_num
             suspect = lines.take_suspect(line)
-            if not any(cell.strip() for cell in cells):
+            stripped = [cell.strip() for cell in cells]
+            if not any(stripped):
                 continue  # blank lines (and Excel's trailing ",,,," rows) carry no data
             if len(cells) != width:
                 reason = f"has {len(cells)} fields, the header has {width}"
@@ -87,7 +92,7 @@ class CsvSource:
                     errors.append(RowError(start, "", "", NOT_UTF8))
                 yield start, None, tuple(errors)
                 continue
-            values = dict(zip(columns, (cell.strip() for cell in cells), strict=True))
+            values = dict(zip(columns, stripped, strict=True))
             if not suspect:
                 yield start, values, ()
                 continue
@@ -126,12 +131,40 @@ class PhysicalLines:
         return True
 
     def _binary_lines(self) -> Iterator[str]:
+        """Blocks of whole lines: a block that is valid UTF-8 without NUL is split in C (most
+        files are nothing else); any other block is taken line by line, as described above."""
         number = 0
         first = True
-        for chunk in self._stream:  # split at b"\n" only
+        carry = b""
+        while True:
+            data = self._stream.read(BLOCK_BYTES)
+            block = carry + data
+            if not block:
+                return
+            cut = block.rfind(b"\n") + 1 if data else len(block)
+            if cut == 0:
+                carry = block  # no line end yet: read on
+                continue
+            block, carry = block[:cut], block[cut:]
             if first:
-                chunk = chunk.removeprefix(codecs.BOM_UTF8)
+                block = block.removeprefix(codecs.BOM_UTF8)
                 first = False
+            try:
+                text = block.decode("utf-8")
+            except UnicodeDecodeError:
+                text = None
+            if text is not None and "\x00" not in text:
+                # newline="": lines end at \n, \r\n or a lone \r, kept as they are.
+                for line in io.StringIO(text, newline=""):
+                    number += 1
+                    yield line
+                continue
+            for line in self._suspect_block(block, number):
+                number += 1
+                yield line
+
+    def _suspect_block(self, block: bytes, number: int) -> Iterator[str]:
+        for chunk in io.BytesIO(block):  # split at b"\n" only
             # A lone \r ends a line too (universal newlines); \r\n stays one line end.
             cr = chunk.find(b"\r")
             one_line = cr < 0 or cr == len(chunk) - 1 or chunk.endswith(b"\r\n", cr)

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import IO, Any, Protocol
 
 from scoring.imports.api import _importer, _load, _validate
-from scoring.imports.base import Counts, KindImporter
+from scoring.imports.base import KindImporter
 from scoring.imports.result import ImportResult
 from scoring.imports.sources import CsvSource, RowSource, SourceRow
 from scoring.imports.specs import KindSpec
@@ -53,13 +53,8 @@ def _tracked(importer: KindImporter[Any], progress: Progress) -> KindImporter[An
     base = type(importer)
 
     class Tracked(base):  # type: ignore[valid-type,misc]  # a subclass of the runtime class
-        written = 0
-
-        def write(self, rows: list[Any]) -> Counts:
-            counts = super().write(rows)
-            Tracked.written += len(rows)
-            progress.written(Tracked.written)
-            return counts
+        def on_written(self, rows: int) -> None:
+            progress.written(rows)
 
     Tracked.__name__ = f"Tracked{base.__name__}"
     return Tracked(actor=importer.actor)

@@ -172,10 +172,17 @@ def test_usage_import_queries_do_not_grow_with_rows(db, django_assert_max_num_qu
 
 @pytest.fixture
 def recompute_spy():
-    """Watches the import's call of scores_recompute_after_change; the real function still runs."""
-    with mock.patch(
-        "scoring.imports.api.scores_recompute_after_change", wraps=scores_recompute_after_change
-    ) as spy:
+    """Watches the import's call of scores_recompute_after_change; the real function still runs.
+
+    Both load paths are watched by the one spy: the chunked one and the set-based one (usage on
+    PostgreSQL)."""
+    with (
+        mock.patch(
+            "scoring.imports.api.scores_recompute_after_change",
+            wraps=scores_recompute_after_change,
+        ) as spy,
+        mock.patch("scoring.imports.setbased.scores_recompute_after_change", new=spy),
+    ):
         yield spy
 
 
