@@ -5,6 +5,7 @@ organization and the caller's rights are resolved by `portal.api.base`."""
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import django_filters
@@ -510,6 +511,73 @@ class CurrentScoresSerializer(serializers.Serializer):
     scores = ScoreSerializer(many=True)
 
 
+# --- the score read's fast path: stored rows to the serializers' output, without the per-field
+# machinery of DRF (the score read is the API's most frequent call). The output is the
+# serializers' own, field by field: the same names, order, types and None handling;
+# tests/api/test_scores.py compares the two.
+
+
+def _dict_representation(
+    serializer: serializers.Serializer, data: dict[str, Any]
+) -> dict[str, Any]:
+    """What `serializer.to_representation(data)` answers for a dict whose keys are the field
+    names (a missing optional key is left out, None stays None)."""
+    out: dict[str, Any] = {}
+    for name, field in serializer.fields.items():
+        if name not in data:
+            if field.required:
+                raise KeyError(name)
+            continue
+        value = data[name]
+        if value is None:
+            out[name] = None
+        elif isinstance(field, serializers.ListSerializer) and isinstance(
+            field.child, serializers.Serializer
+        ):
+            out[name] = [_dict_representation(field.child, item) for item in value]
+        else:
+            out[name] = field.to_representation(value)
+    return out
+
+
+# ScoreSerializer's fields and the stored columns (`api_selectors.SCORE_ROW_FIELDS`) they read.
+SCORE_ROW_SOURCES = {
+    "designation": "designation__code",
+    "designation_name": "designation__name",
+    "as_of": "as_of",
+    "rule_set_version": "rule_set__version",
+    "total": "total",
+    "qualified": "qualified",
+    "qualifying_total": "rule_set__qualifying_total",
+    "min_metric_points": "rule_set__min_metric_points",
+    "computed_at": "computed_at",
+}
+
+
+@functools.cache
+def _score_fields() -> tuple[dict[str, serializers.Field], serializers.Serializer]:
+    fields = dict(ScoreSerializer().fields)
+    metrics = fields["metrics"]
+    assert isinstance(metrics, serializers.ListSerializer)
+    assert isinstance(metrics.child, serializers.Serializer)
+    return fields, metrics.child
+
+
+def score_row_representation(row: dict[str, Any]) -> dict[str, Any]:
+    """`ScoreSerializer(snapshot).data` for a row of `api_selectors.score_current_rows`."""
+    fields, metric = _score_fields()
+    out: dict[str, Any] = {}
+    for name, field in fields.items():
+        if name == "points_to_qualify":
+            out[name] = max(0.0, float(row["rule_set__qualifying_total"]) - row["total"])
+        elif name == "metrics":
+            out[name] = [_dict_representation(metric, item) for item in row["metrics"]]
+        else:
+            value = row[SCORE_ROW_SOURCES[name]]
+            out[name] = None if value is None else field.to_representation(value)
+    return out
+
+
 SCORE_EXAMPLE = {
     "designation": "security",
     "designation_name": "Security",
@@ -607,12 +675,18 @@ class ScoreApi(OrganizationViewSet):
         filters=False,
     )
     def current(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        etag = api_selectors.score_etag(organization=self.organization)
+        stamp = api_selectors.score_stamp(organization=self.organization)
+        etag = stamp.etag
         if (unchanged := _not_modified(request, etag)) is not None:
             return unchanged
-        scores = api_selectors.score_current(organization=self.organization)
-        data = {"as_of": scores[0].as_of if scores else None, "scores": scores}
-        return Response(CurrentScoresSerializer(data).data, headers={"ETag": etag})
+        rows = api_selectors.score_current_rows(organization=self.organization, as_of=stamp.latest)
+        # What CurrentScoresSerializer answers, through the fast path above.
+        as_of = CurrentScoresSerializer().fields["as_of"]
+        data = {
+            "as_of": as_of.to_representation(rows[0]["as_of"]) if rows else None,
+            "scores": [score_row_representation(row) for row in rows],
+        }
+        return Response(data, headers={"ETag": etag})
 
     @extend_schema(
         operation_id="scores_current_designation",
@@ -629,13 +703,15 @@ class ScoreApi(OrganizationViewSet):
         filters=False,
     )
     def designation(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        etag = api_selectors.score_etag(organization=self.organization)
+        stamp = api_selectors.score_stamp(organization=self.organization)
+        etag = stamp.etag
         if (unchanged := _not_modified(request, etag)) is not None:
             return unchanged
         code = self.kwargs["designation"]
-        for snapshot in api_selectors.score_current(organization=self.organization):
-            if snapshot.designation.code == code:
-                return Response(ScoreSerializer(snapshot).data, headers={"ETag": etag})
+        rows = api_selectors.score_current_rows(organization=self.organization, as_of=stamp.latest)
+        for row in rows:
+            if row["designation__code"] == code:
+                return Response(score_row_representation(row), headers={"ETag": etag})
         return Response(
             {
                 "type": "client_error",
