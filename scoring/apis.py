@@ -6,9 +6,11 @@ organization and the caller's rights are resolved by `portal.api.base`."""
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import Any
 
 import django_filters
+from django.core.cache import cache
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -517,27 +519,43 @@ class CurrentScoresSerializer(serializers.Serializer):
 # tests/api/test_scores.py compares the two.
 
 
-def _dict_representation(
-    serializer: serializers.Serializer, data: dict[str, Any]
-) -> dict[str, Any]:
+def _converter(field: serializers.Field) -> Callable[[Any], Any]:
+    """`field.to_representation`, or the same function without the method call for the plain
+    fields (DRF's FloatField, CharField and IntegerField are `float`, `str` and `int`)."""
+    kind = type(field)
+    if kind is serializers.FloatField:
+        return float
+    if kind is serializers.CharField:
+        return str
+    if kind is serializers.IntegerField:
+        return int
+    if isinstance(field, serializers.ListSerializer) and isinstance(
+        field.child, serializers.Serializer
+    ):
+        child = _dict_converter(field.child)
+        return lambda items: [child(item) for item in items]
+    if kind is serializers.DictField and type(field.child) is serializers.FloatField:
+        return lambda value: {str(key): float(item) for key, item in value.items()}
+    return field.to_representation
+
+
+def _dict_converter(serializer: serializers.Serializer) -> Callable[[dict[str, Any]], Any]:
     """What `serializer.to_representation(data)` answers for a dict whose keys are the field
     names (a missing optional key is left out, None stays None)."""
-    out: dict[str, Any] = {}
-    for name, field in serializer.fields.items():
-        if name not in data:
-            if field.required:
-                raise KeyError(name)
-            continue
-        value = data[name]
-        if value is None:
-            out[name] = None
-        elif isinstance(field, serializers.ListSerializer) and isinstance(
-            field.child, serializers.Serializer
-        ):
-            out[name] = [_dict_representation(field.child, item) for item in value]
-        else:
-            out[name] = field.to_representation(value)
-    return out
+    plan = [(name, field.required, _converter(field)) for name, field in serializer.fields.items()]
+
+    def represent(data: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name, required, convert in plan:
+            if name not in data:
+                if required:
+                    raise KeyError(name)
+                continue
+            value = data[name]
+            out[name] = None if value is None else convert(value)
+        return out
+
+    return represent
 
 
 # ScoreSerializer's fields and the stored columns (`api_selectors.SCORE_ROW_FIELDS`) they read.
@@ -554,28 +572,38 @@ SCORE_ROW_SOURCES = {
 }
 
 
+def _column(column: str, convert: Callable[[Any], Any]) -> Callable[[dict[str, Any]], Any]:
+    def read(row: dict[str, Any]) -> Any:
+        value = row[column]
+        return None if value is None else convert(value)
+
+    return read
+
+
+def _points_to_qualify(row: dict[str, Any]) -> float:
+    return max(0.0, float(row["rule_set__qualifying_total"]) - row["total"])
+
+
 @functools.cache
-def _score_fields() -> tuple[dict[str, serializers.Field], serializers.Serializer]:
-    fields = dict(ScoreSerializer().fields)
-    metrics = fields["metrics"]
-    assert isinstance(metrics, serializers.ListSerializer)
-    assert isinstance(metrics.child, serializers.Serializer)
-    return fields, metrics.child
+def _score_plan() -> list[tuple[str, Callable[[dict[str, Any]], Any]]]:
+    """ScoreSerializer's fields in order, each with what computes it from a stored row."""
+    plan: list[tuple[str, Callable[[dict[str, Any]], Any]]] = []
+    for name, field in ScoreSerializer().fields.items():
+        if name == "points_to_qualify":  # its SerializerMethodField
+            plan.append((name, _points_to_qualify))
+        elif name == "metrics":
+            assert isinstance(field, serializers.ListSerializer)
+            assert isinstance(field.child, serializers.Serializer)
+            metric = _dict_converter(field.child)
+            plan.append((name, lambda row, m=metric: [m(item) for item in row["metrics"]]))
+        else:
+            plan.append((name, _column(SCORE_ROW_SOURCES[name], _converter(field))))
+    return plan
 
 
 def score_row_representation(row: dict[str, Any]) -> dict[str, Any]:
     """`ScoreSerializer(snapshot).data` for a row of `api_selectors.score_current_rows`."""
-    fields, metric = _score_fields()
-    out: dict[str, Any] = {}
-    for name, field in fields.items():
-        if name == "points_to_qualify":
-            out[name] = max(0.0, float(row["rule_set__qualifying_total"]) - row["total"])
-        elif name == "metrics":
-            out[name] = [_dict_representation(metric, item) for item in row["metrics"]]
-        else:
-            value = row[SCORE_ROW_SOURCES[name]]
-            out[name] = None if value is None else field.to_representation(value)
-    return out
+    return {name: compute(row) for name, compute in _score_plan()}
 
 
 SCORE_EXAMPLE = {
@@ -636,6 +664,11 @@ ETAG_PARAMETER = OpenApiParameter(
 )
 
 
+# How long a current-scores body is kept under its ETag (a new snapshot changes the ETag; this
+# bounds what a renamed designation could show).
+SCORE_CACHE_SECONDS = 300
+
+
 class ScoreApi(OrganizationViewSet):
     """The organization's Partner Capability Scores, from the stored snapshots."""
 
@@ -679,13 +712,20 @@ class ScoreApi(OrganizationViewSet):
         etag = stamp.etag
         if (unchanged := _not_modified(request, etag)) is not None:
             return unchanged
-        rows = api_selectors.score_current_rows(organization=self.organization, as_of=stamp.latest)
-        # What CurrentScoresSerializer answers, through the fast path above.
-        as_of = CurrentScoresSerializer().fields["as_of"]
-        data = {
-            "as_of": as_of.to_representation(rows[0]["as_of"]) if rows else None,
-            "scores": [score_row_representation(row) for row in rows],
-        }
+        # The body is the same for every caller while the ETag is: kept under it.
+        cache_key = f"api:scores-current:{self.organization.pk}:{etag}"
+        data = cache.get(cache_key)
+        if data is None:
+            rows = api_selectors.score_current_rows(
+                organization=self.organization, as_of=stamp.latest
+            )
+            # What CurrentScoresSerializer answers, through the fast path above.
+            as_of = CurrentScoresSerializer().fields["as_of"]
+            data = {
+                "as_of": as_of.to_representation(rows[0]["as_of"]) if rows else None,
+                "scores": [score_row_representation(row) for row in rows],
+            }
+            cache.set(cache_key, data, SCORE_CACHE_SECONDS)
         return Response(data, headers={"ETag": etag})
 
     @extend_schema(
