@@ -320,25 +320,39 @@ class Command(BaseCommand):
             body = usage_file.read()
         self.stdout.write(f"Bulk: {rows} usage rows, {len(body) / 1e6:.1f} MB of CSV")
 
-        started = time.perf_counter()
-        result = import_csv("usage", io.BytesIO(body))
-        seconds = time.perf_counter() - started
-        if not result.ok or result.created != rows:
-            raise CommandError(f"import_csv: {result.errors[:5]} ({result.created} created)")
-        imported = rows / seconds
-        self.stdout.write(f"import_data: {rows} rows in {seconds:.1f} s = {imported:,.0f} rows/s")
+        # import_data, the API, import_data again: the API is compared with the mean of the
+        # two around it (the table is emptied and vacuumed before each, so all three create
+        # every row into the same table).
+        imports = []
+        for step in ("import_data", "API (CSV)", "import_data"):
+            self._remove_usage()
+            started = time.perf_counter()
+            if step == "import_data":
+                result = import_csv("usage", io.BytesIO(body))
+                if not result.ok or result.created != rows:
+                    raise CommandError(
+                        f"import_csv: {result.errors[:5]} ({result.created} created)"
+                    )
+            else:
+                report = self._post_and_wait(f"{base_url}/api/v1/telemetry/usage/", key, body)
+                if report.get("created") != rows:
+                    raise CommandError(f"The API upload did not create every row: {report}")
+            seconds = time.perf_counter() - started
+            if step == "import_data":
+                imports.append(rows / seconds)
+            else:
+                posted = rows / seconds
+            self.stdout.write(
+                f"{step:<12} {rows} rows in {seconds:.1f} s = {rows / seconds:,.0f} rows/s"
+            )
         self._remove_usage()
-
-        started = time.perf_counter()
-        report = self._post_and_wait(f"{base_url}/api/v1/telemetry/usage/", key, body)
-        seconds = time.perf_counter() - started
-        if report.get("created") != rows:
-            raise CommandError(f"The API upload did not create every row: {report}")
-        posted = rows / seconds
-        self.stdout.write(f"API (CSV):   {rows} rows in {seconds:.1f} s = {posted:,.0f} rows/s")
+        imported = sum(imports) / len(imports)
         ratio = posted / imported
         verdict = "met" if ratio >= 0.8 else "MISSED"
-        self.stdout.write(f"API / import_data: {ratio:.0%} (target >= 80 %: {verdict})")
+        self.stdout.write(
+            f"API / import_data (mean {imported:,.0f} rows/s): {ratio:.0%} "
+            f"(target >= 80 %: {verdict})"
+        )
 
     @staticmethod
     def _remove_usage() -> None:
@@ -348,6 +362,8 @@ class Command(BaseCommand):
                 "(SELECT id FROM scoring_customer WHERE name LIKE %s)",
                 [f"{bench_import.BENCH_NAME} %"],
             )
+            if connection.vendor == "postgresql" and not connection.in_atomic_block:
+                cursor.execute("VACUUM ANALYZE scoring_usage")  # no dead rows for the next run
 
     @staticmethod
     def _post_and_wait(url: str, key: str, body: bytes) -> dict[str, Any]:
