@@ -20,13 +20,19 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
 from portal.api.auth import Caller
-from portal.api.errors import VALIDATION_ERROR, ErrorResponseSerializer, error_body
+from portal.api.errors import (
+    SERVER_ERROR,
+    VALIDATION_ERROR,
+    ErrorResponseSerializer,
+    error_body,
+)
 from portal.api.idempotency import idempotent_response
 from portal.models import Organization
 from scoring.api_jobs import (
     ORGANIZATION,
     TELEMETRY,
     bulk_job_create,
+    bulk_job_lost,
     bulk_job_progress,
     import_report,
     row_error_items,
@@ -198,6 +204,35 @@ class BulkJobSerializer(serializers.Serializer):
             "was written)."
         ),
     )
+
+    restartable = serializers.SerializerMethodField(
+        help_text=gettext_lazy(
+            "The worker running the job was lost (nothing was written; `state` is `failed`): "
+            "POST to `url` + `restart/` to run it again from the start."
+        )
+    )
+
+    def get_restartable(self, job: BulkJobFields) -> bool:
+        return bulk_job_lost(scope=self._scope(job), job=job)
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        data: dict[str, Any] = super().to_representation(instance)
+        if data["restartable"]:
+            data["state"] = BulkJobFields.State.FAILED.value
+            data["error"] = error_body(
+                SERVER_ERROR,
+                [
+                    {
+                        "code": "worker_lost",
+                        "detail": _(
+                            "The worker running this job stopped; nothing was written. "
+                            "Restart the job."
+                        ),
+                        "attr": None,
+                    }
+                ],
+            )
+        return data
 
     def _scope(self, job: BulkJobFields) -> str:
         return ORGANIZATION if isinstance(job, OrganizationBulkJob) else TELEMETRY

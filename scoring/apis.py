@@ -28,10 +28,10 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
 from portal.api.base import Access, GlobalViewSet, OrganizationViewSet
-from portal.api.errors import ErrorResponseSerializer
+from portal.api.errors import ErrorResponseSerializer, client_error
 from portal.api.pagination import ApiCursorPagination
 from portal.models import Organization
-from scoring import api_selectors, api_services
+from scoring import api_jobs, api_selectors, api_services
 from scoring.api_bulk import CSV, JSON, BulkJobSerializer, BulkReportSerializer, bulk_upload
 from scoring.imports.result import RowError
 from scoring.models import (
@@ -916,12 +916,36 @@ JOB_RESPONSES = {
 }
 
 
+JOB_RESTART_DESCRIPTION = gettext_lazy(
+    "Runs a job whose worker was lost (`restartable` true) again from the start: its rows are "
+    "validated and written all or none, as the first time. 409 for any other job."
+)
+JOB_RESTART_RESPONSES = {
+    202: OpenApiResponse(BulkJobSerializer, description=gettext_lazy("Queued again.")),
+    409: OpenApiResponse(
+        ErrorResponseSerializer, description=gettext_lazy("The job is not restartable.")
+    ),
+}
+
+
+def _job_restart(request: Request, scope: str, job: Any) -> Response:
+    if not api_jobs.bulk_job_restart(scope=scope, job=job):
+        return client_error(
+            status.HTTP_409_CONFLICT,
+            "not_restartable",
+            _("Only a job whose worker was lost can be restarted."),
+        )
+    job.refresh_from_db()
+    data = BulkJobSerializer(job, context={"request": request}).data
+    return Response(data, status=status.HTTP_202_ACCEPTED, headers={"Location": data["url"]})
+
+
 class OrganizationBulkJobApi(OrganizationViewSet):
     """Jobs of the organization's bulk uploads (associations), for the key that sent them."""
 
     model = OrganizationBulkJob
     serializer_class = BulkJobSerializer
-    access = {"retrieve": Access.TELEMETRY}
+    access = {"retrieve": Access.TELEMETRY, "restart": Access.TELEMETRY}
 
     def scoped_queryset(self, organization: Organization) -> QuerySet[OrganizationBulkJob]:
         return api_selectors.organization_bulk_job_list(
@@ -937,13 +961,23 @@ class OrganizationBulkJobApi(OrganizationViewSet):
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return Response(BulkJobSerializer(self.get_object(), context={"request": request}).data)
 
+    @extend_schema(
+        operation_id="bulk_jobs_restart",
+        summary=gettext_lazy("Restart a lost bulk upload job of the organization"),
+        description=JOB_RESTART_DESCRIPTION,
+        request=None,
+        responses=JOB_RESTART_RESPONSES,
+    )
+    def restart(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return _job_restart(request, api_jobs.ORGANIZATION, self.get_object())
+
 
 class TelemetryBulkJobApi(GlobalViewSet):
     """Jobs of telemetry bulk uploads (customers, usage), for the platform key that sent them."""
 
     model = TelemetryBulkJob
     serializer_class = BulkJobSerializer
-    access = {"retrieve": Access.TELEMETRY}
+    access = {"retrieve": Access.TELEMETRY, "restart": Access.TELEMETRY}
 
     def scoped_queryset(self) -> QuerySet[TelemetryBulkJob]:
         if getattr(self, "swagger_fake_view", False):
@@ -958,6 +992,16 @@ class TelemetryBulkJobApi(GlobalViewSet):
     )
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return Response(BulkJobSerializer(self.get_object(), context={"request": request}).data)
+
+    @extend_schema(
+        operation_id="telemetry_jobs_restart",
+        summary=gettext_lazy("Restart a lost telemetry bulk upload job"),
+        description=JOB_RESTART_DESCRIPTION,
+        request=None,
+        responses=JOB_RESTART_RESPONSES,
+    )
+    def restart(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return _job_restart(request, api_jobs.TELEMETRY, self.get_object())
 
 
 # --- the program catalog -----------------------------------------------------------------------

@@ -137,6 +137,7 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("api-score-recompute", "POST"): Case(body=lambda o: {"as_of": AS_OF.isoformat()}),
     ("api-score-recompute-detail", "GET"): Case(kwargs=lambda o: {"pk": o.recompute_id}),
     ("api-bulk-job", "GET"): Case(kwargs=lambda o: {"pk": o.job_id}, telemetry=True),
+    ("api-bulk-job-restart", "POST"): Case(kwargs=lambda o: {"pk": o.job_id}, telemetry=True),
     ("api-benefits", "GET"): Case(query=lambda o: {"on": "2024-04-01"}),
     ("api-benefit-entitlements", "GET"): Case(query=lambda o: {"on": "2024-04-01"}),
     ("api-benefit-assignment-list", "GET"): Case(query=lambda o: {"person_id": o.person_id}),
@@ -363,6 +364,7 @@ GLOBAL_MATRIX: dict[tuple[str, str], Case] = {
     ("api-catalog-rule-set-list", "GET"): Case(query=_b_names),
     ("api-catalog-workload-list", "GET"): Case(query=_b_names),
     ("api-telemetry-job", "GET"): Case(kwargs=lambda o: {"pk": o.job_id}, telemetry=True),
+    ("api-telemetry-job-restart", "POST"): Case(kwargs=lambda o: {"pk": o.job_id}, telemetry=True),
     ("api-telemetry-customers", "POST"): Case(
         body=lambda o: [{"platform": "m365", "customer_id": o.customer_id, "name": "Taken"}],
         telemetry=True,
