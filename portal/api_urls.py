@@ -17,6 +17,7 @@ urlpatterns = [
         SpectacularRedocView.as_view(url_name="api-schema", template_name="portal/api/redoc.html"),
         name="api-redoc",
     ),
+    path("ping/", apis.PingApi.as_view({"get": "ping"}), name="api-ping"),
     path(ORG, apis.OrganizationApi.as_view({"get": "retrieve"}), name="api-organization"),
     path(
         ORG + "people/",

@@ -19,7 +19,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
 from portal import people_services
-from portal.api.base import GlobalViewSet, OrganizationViewSet
+from portal.api.base import Access, GlobalViewSet, OrganizationViewSet
 from portal.api.idempotency import idempotent_response
 from portal.models import Certification, HeldCertification, Organization, Person
 from portal.selectors import legacy_competency_list, person_list
@@ -414,6 +414,59 @@ class HeldCertificationApi(OrganizationViewSet):
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         people_services.held_certification_delete(held=self.get_object(), actor=self.caller.actor)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- ping --------------------------------------------------------------------------------------
+
+
+class PingSerializer(serializers.Serializer):
+    ok = serializers.BooleanField()
+    organization = serializers.CharField(
+        allow_null=True,
+        help_text=_(
+            "The slug of the organization key's organization; null for a platform key or a "
+            "signed-in user."
+        ),
+    )
+    time = serializers.DateTimeField(help_text=_("The server's time."))
+
+
+class PingApi(GlobalViewSet):
+    """The cheapest authenticated call: checks a key (or session) and reads nothing else."""
+
+    model = Organization
+    serializer_class = PingSerializer
+    pagination_class = None
+    filter_backends: list[Any] = []
+    access = {"ping": Access.CATALOG}
+
+    def scoped_queryset(self) -> QuerySet[Organization]:
+        return Organization.objects.none()  # nothing is served: the caller is the answer
+
+    @extend_schema(
+        operation_id="ping",
+        summary=_("Check a key"),
+        description=_(
+            "Answers when the credentials are valid (any organization or platform key, or a "
+            "session): the key's organization and the server's time. Reads no data."
+        ),
+        responses={200: PingSerializer},
+        examples=[
+            OpenApiExample(
+                "Organization key",
+                value={"ok": True, "organization": "contoso", "time": "2026-11-30T02:31:07Z"},
+                response_only=True,
+            )
+        ],
+    )
+    def ping(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        key = self.caller.organization_key
+        data = {
+            "ok": True,
+            "organization": key.organization.slug if key is not None else None,
+            "time": timezone.now(),
+        }
+        return Response(PingSerializer(data).data)
 
 
 # --- the certification catalog -----------------------------------------------------------------

@@ -20,13 +20,19 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
 from portal.api.auth import Caller
-from portal.api.errors import VALIDATION_ERROR, ErrorResponseSerializer, error_body
+from portal.api.errors import (
+    SERVER_ERROR,
+    VALIDATION_ERROR,
+    ErrorResponseSerializer,
+    error_body,
+)
 from portal.api.idempotency import idempotent_response
 from portal.models import Organization
 from scoring.api_jobs import (
     ORGANIZATION,
     TELEMETRY,
     bulk_job_create,
+    bulk_job_lost,
     bulk_job_progress,
     import_report,
     row_error_items,
@@ -85,6 +91,13 @@ def _too_many(rows: int) -> int:
 
 
 def _csv_rows(body: bytes) -> int:
+    if b'"' not in body:
+        # No quoting, so no line break inside a cell: the lines are the rows (csv's own line
+        # breaks: \r, \n, \r\n), a row of empty cells is blank. The same count, without
+        # parsing every cell of a large batch.
+        lines = body.splitlines()
+        rows = sum(1 for line in lines if line.replace(b",", b"").strip())
+        return max(rows - 1, 0)  # the header
     text = io.TextIOWrapper(io.BytesIO(body), encoding="utf-8-sig", errors="replace", newline="")
     rows = sum(1 for cells in csv.reader(text) if any(cell.strip() for cell in cells))
     return max(rows - 1, 0)  # the header
@@ -191,6 +204,35 @@ class BulkJobSerializer(serializers.Serializer):
             "was written)."
         ),
     )
+
+    restartable = serializers.SerializerMethodField(
+        help_text=gettext_lazy(
+            "The worker running the job was lost (nothing was written; `state` is `failed`): "
+            "POST to `url` + `restart/` to run it again from the start."
+        )
+    )
+
+    def get_restartable(self, job: BulkJobFields) -> bool:
+        return bulk_job_lost(scope=self._scope(job), job=job)
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        data: dict[str, Any] = super().to_representation(instance)
+        if data["restartable"]:
+            data["state"] = BulkJobFields.State.FAILED.value
+            data["error"] = error_body(
+                SERVER_ERROR,
+                [
+                    {
+                        "code": "worker_lost",
+                        "detail": _(
+                            "The worker running this job stopped; nothing was written. "
+                            "Restart the job."
+                        ),
+                        "attr": None,
+                    }
+                ],
+            )
+        return data
 
     def _scope(self, job: BulkJobFields) -> str:
         return ORGANIZATION if isinstance(job, OrganizationBulkJob) else TELEMETRY

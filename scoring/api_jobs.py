@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from functools import partial
 from typing import Any
 
@@ -35,6 +36,13 @@ logger = logging.getLogger(__name__)
 ORGANIZATION = "organization"
 TELEMETRY = "telemetry"
 PROGRESS_TTL_SECONDS = 24 * 3600
+# The job's row gets the progress at most this often (each an UPDATE outside the import's
+# transaction); the cache gets every report.
+PROGRESS_SAVE_SECONDS = 1.0
+# A running job whose worker has sent no news (a progress report) for this long is taken as
+# lost with its worker — its transaction died with it, nothing of it is in: it shows as failed
+# and its sender may restart it.
+STALE_AFTER_SECONDS = 300
 JSON = "application/json"
 
 
@@ -76,6 +84,41 @@ def progress_cache_key(scope: str, job_id: int) -> str:
     return f"api-bulk-job:{scope}:{job_id}"
 
 
+def _beat_cache_key(scope: str, job_id: int) -> str:
+    """When the job's worker last gave news (a Unix time)."""
+    return f"api-bulk-job:{scope}:{job_id}:beat"
+
+
+def _beat(scope: str, job_id: int) -> None:
+    cache.set(_beat_cache_key(scope, job_id), time.time(), PROGRESS_TTL_SECONDS)
+
+
+def bulk_job_lost(*, scope: str, job: BulkJobFields) -> bool:
+    """Running, but no news from its worker for `STALE_AFTER_SECONDS`: the worker is gone."""
+    if job.state != BulkJobFields.State.RUNNING:
+        return False
+    beat = cache.get(_beat_cache_key(scope, job.pk))
+    if beat is None:
+        if job.started_at is None:
+            return False  # not claimed by any worker: nothing to tell
+        beat = job.started_at.timestamp()
+    return time.time() - float(beat) > STALE_AFTER_SECONDS
+
+
+def bulk_job_restart(*, scope: str, job: BulkJobFields) -> bool:
+    """Queue a lost job again (it runs from the start, all rows or none); False when the job
+    is not lost (queued, running with a live worker, or finished)."""
+    from scoring.tasks import bulk_job_run_task
+
+    with transaction.atomic():
+        locked = _jobs(scope).select_for_update().filter(pk=job.pk).first()
+        if locked is None or not bulk_job_lost(scope=scope, job=locked):
+            return False
+        _jobs(scope).filter(pk=job.pk).update(state=BulkJobFields.State.QUEUED)
+        transaction.on_commit(partial(bulk_job_run_task.delay, scope, job.pk))
+    return True
+
+
 @transaction.atomic
 def bulk_job_create(
     *,
@@ -110,6 +153,7 @@ class _JobProgress:
     def __init__(self, scope: str, job_id: int) -> None:
         self.scope, self.job_id = scope, job_id
         self.state = {"rows_validated": 0, "rows_written": 0}
+        self._saved_at = time.monotonic()
 
     def validated(self, rows: int) -> None:
         self._report(rows_validated=rows)
@@ -120,8 +164,12 @@ class _JobProgress:
     def _report(self, **counts: int) -> None:
         self.state.update(counts)
         cache.set(progress_cache_key(self.scope, self.job_id), self.state, PROGRESS_TTL_SECONDS)
-        if not connection.in_atomic_block:
-            _jobs(self.scope).filter(pk=self.job_id).update(**counts)
+        _beat(self.scope, self.job_id)
+        now = time.monotonic()
+        if not connection.in_atomic_block and now - self._saved_at >= PROGRESS_SAVE_SECONDS:
+            # The row is the fallback when the cache is gone; the pollers read the cache.
+            _jobs(self.scope).filter(pk=self.job_id).update(**self.state)
+            self._saved_at = now
 
 
 def bulk_job_progress(*, scope: str, job: BulkJobFields) -> dict[str, int]:
@@ -153,6 +201,7 @@ def bulk_job_run(*, scope: str, job_id: int) -> str | None:
     if job is None or not claimed:
         return None
     cache.delete(progress_cache_key(scope, job_id))
+    _beat(scope, job_id)
     progress = _JobProgress(scope, job_id)
     try:
         with job.payload.open("rb") as body:

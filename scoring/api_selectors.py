@@ -4,7 +4,9 @@ program catalog. (scoring.selectors holds the reads the pages share.)"""
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from django.db.models import Count, Max, Prefetch, Q, QuerySet
 
@@ -62,20 +64,67 @@ def score_current(*, organization: Organization) -> list[ScoreSnapshot]:
     return list(current.values())
 
 
+# The stored columns the current-scores read serves (`score_current_rows`).
+SCORE_ROW_FIELDS = (
+    "designation_id",
+    "designation__code",
+    "designation__name",
+    "as_of",
+    "rule_set__version",
+    "total",
+    "qualified",
+    "rule_set__qualifying_total",
+    "rule_set__min_metric_points",
+    "computed_at",
+    "metrics",
+)
+
+
+def score_current_rows(*, organization: Organization, as_of: date | None) -> list[dict[str, Any]]:
+    """`score_current` as plain rows in one query, given the latest as-of date (the ETag's
+    `score_stamp` has it): what the API's score read serializes, without model instances."""
+    if as_of is None:
+        return []
+    rows = (
+        ScoreSnapshot.objects.for_org(organization)
+        .filter(as_of=as_of)
+        .order_by("designation__position", "designation_id", "-rule_set__version")
+        .values(*SCORE_ROW_FIELDS)
+    )
+    current: dict[int, dict[str, Any]] = {}
+    for row in rows:
+        current.setdefault(row["designation_id"], row)
+    return list(current.values())
+
+
 def score_history(*, organization: Organization) -> QuerySet[ScoreSnapshot]:
     """Every snapshot of the organization, newest first."""
     return snapshot_list(organization=organization)
 
 
-def score_etag(*, organization: Organization) -> str:
-    """A validator of the organization's scores: changes whenever a snapshot is written."""
+@dataclass(frozen=True)
+class ScoreStamp:
+    """What changes whenever a snapshot of the organization is written: the ETag's input, and
+    the latest as-of date."""
+
+    etag: str
+    latest: date | None
+
+
+def score_stamp(*, organization: Organization) -> ScoreStamp:
     stamp = ScoreSnapshot.objects.for_org(organization).aggregate(
         count=Count("pk"), latest=Max("as_of"), computed=Max("computed_at"), last=Max("pk")
     )
     text = (
         f"{organization.pk}:{stamp['count']}:{stamp['latest']}:{stamp['computed']}:{stamp['last']}"
     )
-    return '"' + hashlib.sha256(text.encode()).hexdigest()[:32] + '"'
+    etag = '"' + hashlib.sha256(text.encode()).hexdigest()[:32] + '"'
+    return ScoreStamp(etag=etag, latest=stamp["latest"])
+
+
+def score_etag(*, organization: Organization) -> str:
+    """A validator of the organization's scores: changes whenever a snapshot is written."""
+    return score_stamp(organization=organization).etag
 
 
 def designation_list() -> QuerySet[Designation]:

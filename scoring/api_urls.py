@@ -44,6 +44,16 @@ urlpatterns = [
         name="api-bulk-job",
     ),
     path(
+        ORG + "jobs/<int:pk>/restart/",
+        apis.OrganizationBulkJobApi.as_view({"post": "restart"}),
+        name="api-bulk-job-restart",
+    ),
+    path(
+        "telemetry/jobs/<int:pk>/restart/",
+        apis.TelemetryBulkJobApi.as_view({"post": "restart"}),
+        name="api-telemetry-job-restart",
+    ),
+    path(
         "telemetry/jobs/<int:pk>/",
         apis.TelemetryBulkJobApi.as_view({"get": "retrieve"}),
         name="api-telemetry-job",

@@ -5,9 +5,12 @@ organization and the caller's rights are resolved by `portal.api.base`."""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 import django_filters
+from django.core.cache import cache
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -25,10 +28,10 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
 from portal.api.base import Access, GlobalViewSet, OrganizationViewSet
-from portal.api.errors import ErrorResponseSerializer
+from portal.api.errors import ErrorResponseSerializer, client_error
 from portal.api.pagination import ApiCursorPagination
 from portal.models import Organization
-from scoring import api_selectors, api_services
+from scoring import api_jobs, api_selectors, api_services
 from scoring.api_bulk import CSV, JSON, BulkJobSerializer, BulkReportSerializer, bulk_upload
 from scoring.imports.result import RowError
 from scoring.models import (
@@ -510,6 +513,99 @@ class CurrentScoresSerializer(serializers.Serializer):
     scores = ScoreSerializer(many=True)
 
 
+# --- the score read's fast path: stored rows to the serializers' output, without the per-field
+# machinery of DRF (the score read is the API's most frequent call). The output is the
+# serializers' own, field by field: the same names, order, types and None handling;
+# tests/api/test_scores.py compares the two.
+
+
+def _converter(field: serializers.Field) -> Callable[[Any], Any]:
+    """`field.to_representation`, or the same function without the method call for the plain
+    fields (DRF's FloatField, CharField and IntegerField are `float`, `str` and `int`)."""
+    kind = type(field)
+    if kind is serializers.FloatField:
+        return float
+    if kind is serializers.CharField:
+        return str
+    if kind is serializers.IntegerField:
+        return int
+    if isinstance(field, serializers.ListSerializer) and isinstance(
+        field.child, serializers.Serializer
+    ):
+        child = _dict_converter(field.child)
+        return lambda items: [child(item) for item in items]
+    if kind is serializers.DictField and type(field.child) is serializers.FloatField:
+        return lambda value: {str(key): float(item) for key, item in value.items()}
+    return field.to_representation
+
+
+def _dict_converter(serializer: serializers.Serializer) -> Callable[[dict[str, Any]], Any]:
+    """What `serializer.to_representation(data)` answers for a dict whose keys are the field
+    names (a missing optional key is left out, None stays None)."""
+    plan = [(name, field.required, _converter(field)) for name, field in serializer.fields.items()]
+
+    def represent(data: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name, required, convert in plan:
+            if name not in data:
+                if required:
+                    raise KeyError(name)
+                continue
+            value = data[name]
+            out[name] = None if value is None else convert(value)
+        return out
+
+    return represent
+
+
+# ScoreSerializer's fields and the stored columns (`api_selectors.SCORE_ROW_FIELDS`) they read.
+SCORE_ROW_SOURCES = {
+    "designation": "designation__code",
+    "designation_name": "designation__name",
+    "as_of": "as_of",
+    "rule_set_version": "rule_set__version",
+    "total": "total",
+    "qualified": "qualified",
+    "qualifying_total": "rule_set__qualifying_total",
+    "min_metric_points": "rule_set__min_metric_points",
+    "computed_at": "computed_at",
+}
+
+
+def _column(column: str, convert: Callable[[Any], Any]) -> Callable[[dict[str, Any]], Any]:
+    def read(row: dict[str, Any]) -> Any:
+        value = row[column]
+        return None if value is None else convert(value)
+
+    return read
+
+
+def _points_to_qualify(row: dict[str, Any]) -> float:
+    return max(0.0, float(row["rule_set__qualifying_total"]) - row["total"])
+
+
+@functools.cache
+def _score_plan() -> list[tuple[str, Callable[[dict[str, Any]], Any]]]:
+    """ScoreSerializer's fields in order, each with what computes it from a stored row."""
+    plan: list[tuple[str, Callable[[dict[str, Any]], Any]]] = []
+    for name, field in ScoreSerializer().fields.items():
+        if name == "points_to_qualify":  # its SerializerMethodField
+            plan.append((name, _points_to_qualify))
+        elif name == "metrics":
+            assert isinstance(field, serializers.ListSerializer)
+            assert isinstance(field.child, serializers.Serializer)
+            metric = _dict_converter(field.child)
+            plan.append((name, lambda row, m=metric: [m(item) for item in row["metrics"]]))
+        else:
+            plan.append((name, _column(SCORE_ROW_SOURCES[name], _converter(field))))
+    return plan
+
+
+def score_row_representation(row: dict[str, Any]) -> dict[str, Any]:
+    """`ScoreSerializer(snapshot).data` for a row of `api_selectors.score_current_rows`."""
+    return {name: compute(row) for name, compute in _score_plan()}
+
+
 SCORE_EXAMPLE = {
     "designation": "security",
     "designation_name": "Security",
@@ -568,6 +664,11 @@ ETAG_PARAMETER = OpenApiParameter(
 )
 
 
+# How long a current-scores body is kept under its ETag (a new snapshot changes the ETag; this
+# bounds what a renamed designation could show).
+SCORE_CACHE_SECONDS = 300
+
+
 class ScoreApi(OrganizationViewSet):
     """The organization's Partner Capability Scores, from the stored snapshots."""
 
@@ -607,12 +708,25 @@ class ScoreApi(OrganizationViewSet):
         filters=False,
     )
     def current(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        etag = api_selectors.score_etag(organization=self.organization)
+        stamp = api_selectors.score_stamp(organization=self.organization)
+        etag = stamp.etag
         if (unchanged := _not_modified(request, etag)) is not None:
             return unchanged
-        scores = api_selectors.score_current(organization=self.organization)
-        data = {"as_of": scores[0].as_of if scores else None, "scores": scores}
-        return Response(CurrentScoresSerializer(data).data, headers={"ETag": etag})
+        # The body is the same for every caller while the ETag is: kept under it.
+        cache_key = f"api:scores-current:{self.organization.pk}:{etag}"
+        data = cache.get(cache_key)
+        if data is None:
+            rows = api_selectors.score_current_rows(
+                organization=self.organization, as_of=stamp.latest
+            )
+            # What CurrentScoresSerializer answers, through the fast path above.
+            as_of = CurrentScoresSerializer().fields["as_of"]
+            data = {
+                "as_of": as_of.to_representation(rows[0]["as_of"]) if rows else None,
+                "scores": [score_row_representation(row) for row in rows],
+            }
+            cache.set(cache_key, data, SCORE_CACHE_SECONDS)
+        return Response(data, headers={"ETag": etag})
 
     @extend_schema(
         operation_id="scores_current_designation",
@@ -629,13 +743,15 @@ class ScoreApi(OrganizationViewSet):
         filters=False,
     )
     def designation(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        etag = api_selectors.score_etag(organization=self.organization)
+        stamp = api_selectors.score_stamp(organization=self.organization)
+        etag = stamp.etag
         if (unchanged := _not_modified(request, etag)) is not None:
             return unchanged
         code = self.kwargs["designation"]
-        for snapshot in api_selectors.score_current(organization=self.organization):
-            if snapshot.designation.code == code:
-                return Response(ScoreSerializer(snapshot).data, headers={"ETag": etag})
+        rows = api_selectors.score_current_rows(organization=self.organization, as_of=stamp.latest)
+        for row in rows:
+            if row["designation__code"] == code:
+                return Response(score_row_representation(row), headers={"ETag": etag})
         return Response(
             {
                 "type": "client_error",
@@ -800,12 +916,36 @@ JOB_RESPONSES = {
 }
 
 
+JOB_RESTART_DESCRIPTION = gettext_lazy(
+    "Runs a job whose worker was lost (`restartable` true) again from the start: its rows are "
+    "validated and written all or none, as the first time. 409 for any other job."
+)
+JOB_RESTART_RESPONSES = {
+    202: OpenApiResponse(BulkJobSerializer, description=gettext_lazy("Queued again.")),
+    409: OpenApiResponse(
+        ErrorResponseSerializer, description=gettext_lazy("The job is not restartable.")
+    ),
+}
+
+
+def _job_restart(request: Request, scope: str, job: Any) -> Response:
+    if not api_jobs.bulk_job_restart(scope=scope, job=job):
+        return client_error(
+            status.HTTP_409_CONFLICT,
+            "not_restartable",
+            _("Only a job whose worker was lost can be restarted."),
+        )
+    job.refresh_from_db()
+    data = BulkJobSerializer(job, context={"request": request}).data
+    return Response(data, status=status.HTTP_202_ACCEPTED, headers={"Location": data["url"]})
+
+
 class OrganizationBulkJobApi(OrganizationViewSet):
     """Jobs of the organization's bulk uploads (associations), for the key that sent them."""
 
     model = OrganizationBulkJob
     serializer_class = BulkJobSerializer
-    access = {"retrieve": Access.TELEMETRY}
+    access = {"retrieve": Access.TELEMETRY, "restart": Access.TELEMETRY}
 
     def scoped_queryset(self, organization: Organization) -> QuerySet[OrganizationBulkJob]:
         return api_selectors.organization_bulk_job_list(
@@ -821,13 +961,23 @@ class OrganizationBulkJobApi(OrganizationViewSet):
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return Response(BulkJobSerializer(self.get_object(), context={"request": request}).data)
 
+    @extend_schema(
+        operation_id="bulk_jobs_restart",
+        summary=gettext_lazy("Restart a lost bulk upload job of the organization"),
+        description=JOB_RESTART_DESCRIPTION,
+        request=None,
+        responses=JOB_RESTART_RESPONSES,
+    )
+    def restart(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return _job_restart(request, api_jobs.ORGANIZATION, self.get_object())
+
 
 class TelemetryBulkJobApi(GlobalViewSet):
     """Jobs of telemetry bulk uploads (customers, usage), for the platform key that sent them."""
 
     model = TelemetryBulkJob
     serializer_class = BulkJobSerializer
-    access = {"retrieve": Access.TELEMETRY}
+    access = {"retrieve": Access.TELEMETRY, "restart": Access.TELEMETRY}
 
     def scoped_queryset(self) -> QuerySet[TelemetryBulkJob]:
         if getattr(self, "swagger_fake_view", False):
@@ -842,6 +992,16 @@ class TelemetryBulkJobApi(GlobalViewSet):
     )
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return Response(BulkJobSerializer(self.get_object(), context={"request": request}).data)
+
+    @extend_schema(
+        operation_id="telemetry_jobs_restart",
+        summary=gettext_lazy("Restart a lost telemetry bulk upload job"),
+        description=JOB_RESTART_DESCRIPTION,
+        request=None,
+        responses=JOB_RESTART_RESPONSES,
+    )
+    def restart(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return _job_restart(request, api_jobs.TELEMETRY, self.get_object())
 
 
 # --- the program catalog -----------------------------------------------------------------------

@@ -174,3 +174,50 @@ def test_a_running_job_shows_its_live_progress(platform_client, tenant):
         "running",
         {"rows_validated": 3, "rows_written": 2},
     )
+
+
+def test_a_job_whose_worker_was_lost_is_failed_and_restartable(
+    platform_client, tenant, django_capture_on_commit_callbacks, monkeypatch
+):
+    from datetime import timedelta
+
+    from django.core.cache import cache
+    from django.utils import timezone
+
+    from scoring import api_jobs
+
+    response = platform_client.post(reverse("api-telemetry-usage"), USAGE_ROWS, format="json")
+    job = TelemetryBulkJob.objects.get()
+    restart = reverse("api-telemetry-job-restart", kwargs={"pk": job.pk})
+    # Queued: not restartable.
+    assert platform_client.post(restart).status_code == 409
+
+    # Claimed by a worker that then died: it gave news once, long ago.
+    started = timezone.now() - timedelta(seconds=api_jobs.STALE_AFTER_SECONDS + 5)
+    TelemetryBulkJob.objects.filter(pk=job.pk).update(
+        state="running", started_at=started, attempts=1
+    )
+    cache.delete(api_jobs._beat_cache_key(api_jobs.TELEMETRY, job.pk))
+    # A worker that gives news is alive: not restartable.
+    api_jobs._beat(api_jobs.TELEMETRY, job.pk)
+    body = platform_client.get(response["Location"]).json()
+    assert (body["state"], body["restartable"]) == ("running", False)
+    assert platform_client.post(restart).status_code == 409
+
+    monkeypatch.setattr(api_jobs, "STALE_AFTER_SECONDS", -1)  # its last news is now stale
+    body = platform_client.get(response["Location"]).json()
+    assert (body["state"], body["restartable"]) == ("failed", True)
+    assert body["error"]["errors"][0]["code"] == "worker_lost"
+    assert Usage.objects.count() == 0
+
+    with django_capture_on_commit_callbacks(execute=True):
+        restarted = platform_client.post(restart)
+    assert restarted.status_code == 202, restarted.json()
+    assert restarted["Location"] == response["Location"]
+    body = platform_client.get(response["Location"]).json()
+    assert (body["state"], body["restartable"]) == ("succeeded", False)
+    assert body["report"]["created"] == 3
+    assert Usage.objects.count() == 3
+    assert TelemetryBulkJob.objects.get().attempts == 2
+    # Finished: not restartable again.
+    assert platform_client.post(restart).status_code == 409

@@ -8,6 +8,7 @@ worker process cannot share an in-memory SQLite test database.
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
 from django.urls import reverse
@@ -100,3 +101,79 @@ def test_a_large_usage_csv_runs_on_a_real_worker(workers, org, staff, settings):
     )
     assert (again.status_code, again["Location"]) == (202, location)
     assert TelemetryBulkJob.objects.count() == 1
+
+
+def test_a_worker_killed_mid_bulk_job_leaves_nothing_and_the_job_restarts(
+    workers, staff, settings, monkeypatch
+):
+    from django.core.cache import cache
+
+    from scoring import api_jobs
+
+    settings.API_BULK_ASYNC_ROWS = 100
+    settings.API_BULK_RATE_LIMIT = "1000/min"
+    customers = 1250
+    measures = [("paid_seats", ""), ("active_users", "Teams"), ("protected_users", "MDE")]
+    tenants = [f"{n:08x}-0000-4000-8000-{n:012x}" for n in range(customers)]
+    Customer.objects.bulk_create(
+        Customer(platform="m365", customer_id=tenant, name=f"Tenant {n}")
+        for n, tenant in enumerate(tenants)
+    )
+    lines = ["month,platform,customer_id,measure,workload,value"]
+    lines += [
+        f"{month},m365,{tenant},{measure},{workload},{10 + n}"
+        for month in MONTHS
+        for n, tenant in enumerate(tenants)
+        for measure, workload in measures
+    ]
+    rows = len(lines) - 1
+    body = ("\n".join(lines) + "\n").encode()
+    client = key_client(platform_key_create(actor=staff, name="Pipeline").key)
+    worker = workers.start()
+
+    response = client.generic("POST", reverse("api-telemetry-usage"), body, content_type="text/csv")
+    assert response.status_code == 202, response.content
+    location = response["Location"]
+    job = TelemetryBulkJob.objects.get()
+
+    def writing() -> bool:
+        live = cache.get(api_jobs.progress_cache_key(api_jobs.TELEMETRY, job.pk)) or {}
+        return live.get("rows_written", 0) > 0
+
+    # In the middle of the write: rows are in the import's transaction, nobody sees them yet.
+    assert _wait_for(writing), client.get(location).json()
+    workers.kill(worker)
+
+    assert Usage.objects.count() == 0  # nothing half-written
+    job.refresh_from_db()
+    assert (job.state, job.attempts, job.finished_at) == ("running", 1, None)
+    # While its worker might still be alive, the job is running and cannot be restarted.
+    polled = client.get(location).json()
+    assert (polled["state"], polled["restartable"]) == ("running", False)
+    restart = reverse("api-telemetry-job-restart", kwargs={"pk": job.pk})
+    assert client.post(restart).status_code == 409
+
+    # No news from the dead worker for longer than the stale limit: failed, restartable.
+    monkeypatch.setattr(api_jobs, "STALE_AFTER_SECONDS", 1)
+    time.sleep(1.5)
+    polled = client.get(location).json()
+    assert (polled["state"], polled["restartable"]) == ("failed", True), polled
+    assert polled["error"]["errors"][0]["code"] == "worker_lost"
+    assert Usage.objects.count() == 0
+
+    restarted = client.post(restart)
+    assert restarted.status_code == 202, restarted.content
+    assert client.get(location).json()["state"] == "queued"
+    # The new worker is alive: a second of silence (a large chunk) is not a lost worker.
+    monkeypatch.setattr(api_jobs, "STALE_AFTER_SECONDS", 300)
+    workers.start()
+
+    def finished() -> bool:
+        return client.get(location).json()["state"] in ("succeeded", "failed")
+
+    assert _wait_for(finished, timeout=300), client.get(location).json()
+    polled = client.get(location).json()
+    assert polled["state"] == "succeeded", polled
+    assert polled["report"]["created"] == rows
+    assert Usage.objects.count() == rows
+    assert TelemetryBulkJob.objects.get().attempts == 2

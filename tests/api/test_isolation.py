@@ -137,6 +137,7 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("api-score-recompute", "POST"): Case(body=lambda o: {"as_of": AS_OF.isoformat()}),
     ("api-score-recompute-detail", "GET"): Case(kwargs=lambda o: {"pk": o.recompute_id}),
     ("api-bulk-job", "GET"): Case(kwargs=lambda o: {"pk": o.job_id}, telemetry=True),
+    ("api-bulk-job-restart", "POST"): Case(kwargs=lambda o: {"pk": o.job_id}, telemetry=True),
     ("api-benefits", "GET"): Case(query=lambda o: {"on": "2024-04-01"}),
     ("api-benefit-entitlements", "GET"): Case(query=lambda o: {"on": "2024-04-01"}),
     ("api-benefit-assignment-list", "GET"): Case(query=lambda o: {"person_id": o.person_id}),
@@ -309,3 +310,114 @@ def test_a_caller_of_a_gets_nothing_of_b(
         name, kwargs={"partner_id": theirs.organization.partner_id, **case.kwargs(theirs)}
     )
     assert _request(own, method, url, case, theirs).status_code not in (403, 404)
+
+
+# --- endpoints outside any organization --------------------------------------------------------
+
+GLOBAL_PREFIX = "api/v1/"
+
+
+def global_endpoints() -> set[tuple[str, str]]:
+    """(URL name, HTTP method) of every API viewset endpoint outside the organization prefix
+    (the schema and its documentation pages are not viewsets and serve no data)."""
+    found = set()
+    for route, pattern in _walk(get_resolver().url_patterns):
+        if not route.startswith(GLOBAL_PREFIX) or route.startswith(PREFIX):
+            continue
+        actions = getattr(pattern.callback, "actions", None)
+        if actions is None:
+            continue
+        found.update((pattern.name, method.upper()) for method in actions if method != "head")
+    return found
+
+
+def _b_names(o: Objects) -> dict[str, str]:
+    """B's identifiers, slipped into the query of a global endpoint."""
+    return {
+        "partner_id": o.organization.partner_id,
+        "organization": o.organization.slug,
+        "person_id": o.person_id,
+        "customer_id": o.customer_id,
+    }
+
+
+def _usage_row(o: Objects) -> list[dict[str, str]]:
+    return [
+        {
+            "month": "2024-05",
+            "platform": "m365",
+            "customer_id": o.customer_id,
+            "measure": "paid_seats",
+            "workload": "",
+            "value": "99",
+        }
+    ]
+
+
+GLOBAL_MATRIX: dict[tuple[str, str], Case] = {
+    ("api-ping", "GET"): Case(query=_b_names),
+    ("api-catalog-certification-list", "GET"): Case(query=_b_names),
+    ("api-catalog-certification-detail", "GET"): Case(
+        kwargs=lambda o: {"code": o.certification}, query=_b_names
+    ),
+    ("api-catalog-designation-list", "GET"): Case(query=_b_names),
+    ("api-catalog-rule-set-list", "GET"): Case(query=_b_names),
+    ("api-catalog-workload-list", "GET"): Case(query=_b_names),
+    ("api-telemetry-job", "GET"): Case(kwargs=lambda o: {"pk": o.job_id}, telemetry=True),
+    ("api-telemetry-job-restart", "POST"): Case(kwargs=lambda o: {"pk": o.job_id}, telemetry=True),
+    ("api-telemetry-customers", "POST"): Case(
+        body=lambda o: [{"platform": "m365", "customer_id": o.customer_id, "name": "Taken"}],
+        telemetry=True,
+    ),
+    ("api-telemetry-usage", "POST"): Case(body=_usage_row, telemetry=True),
+}
+
+
+def test_the_global_matrix_covers_every_global_endpoint():
+    walked = global_endpoints()
+    assert ("api-ping", "GET") in walked
+    missing = walked - set(GLOBAL_MATRIX)
+    assert not missing, f"new global endpoints without an isolation case: {sorted(missing)}"
+    assert not set(GLOBAL_MATRIX) - walked, "cases for endpoints that no longer exist"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("caller", ["org_key", "session"])
+@pytest.mark.parametrize(("name", "method"), sorted(GLOBAL_MATRIX), ids=lambda v: str(v))
+def test_a_global_endpoint_tells_a_caller_of_a_nothing_of_b(
+    two_organizations, org, admin_member, write_key, platform_key, caller, name, method
+):
+    _mine, theirs = two_organizations
+    case = GLOBAL_MATRIX[(name, method)]
+    # A telemetry job is global: B's one was sent by the platform key.
+    job = TelemetryBulkJob.objects.create(
+        caller=f"platform-key:{key_authenticate(platform_key).pk}",
+        kind="usage",
+        media_type="application/json",
+        rows=1,
+        state="succeeded",
+    )
+    theirs.job_id = job.pk
+    client = _callers(org, admin_member, write_key)[caller]
+    before = _row_counts()
+
+    url = reverse(name, kwargs=case.kwargs(theirs))
+    response = _request(client, method, url, case, theirs)
+    if case.telemetry:
+        assert response.status_code == 403, (response.status_code, response.content[:300])
+        assert response.json()["type"] == "client_error"
+    else:
+        assert response.status_code == 200, (response.status_code, response.content[:300])
+    for name_of_b in (theirs.organization.slug, theirs.organization.name, theirs.person_id):
+        assert name_of_b.encode() not in response.content
+    assert theirs.customer_id.encode() not in response.content
+    assert _row_counts() == before, "a refused or read-only request wrote something"
+
+    if name == "api-ping":
+        # The organization is the key's own, whatever the query names; none for a session.
+        assert response.json()["organization"] == ("contoso" if caller == "org_key" else None)
+
+    # Sanity: the endpoint answers its proper caller (a platform key for telemetry).
+    if case.telemetry:
+        own = key_client(platform_key)
+        assert _request(own, method, url, case, theirs).status_code not in (401, 403, 404)

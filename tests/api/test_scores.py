@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
 
 from scoring import services
@@ -166,3 +167,64 @@ def test_the_catalog_is_read_by_every_caller_within_a_query_ceiling(
         assert response.status_code == 200
         assert len(response.json()["results"]) >= at_least
     assert read_client.post(reverse(name), {}, format="json").status_code == 405
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("time_zone", ["UTC", "Asia/Tokyo"])
+def test_the_fast_score_read_answers_what_the_serializers_do(
+    read_client, scored, settings, time_zone
+):
+    """The score read serializes stored rows directly; its body is byte for byte what
+    CurrentScoresSerializer and ScoreSerializer make of the snapshots."""
+    import json
+
+    from rest_framework.renderers import JSONRenderer
+
+    from scoring import api_selectors
+    from scoring.apis import CurrentScoresSerializer, ScoreSerializer
+
+    settings.TIME_ZONE = time_zone
+    # A stored breakdown may lack the optional parts, or hold a None.
+    snapshot = ScoreSnapshot.objects.for_org(scored).order_by("pk").first()
+    snapshot.metrics[0].pop("gap_parts", None)
+    snapshot.metrics[0].pop("sources", None)
+    snapshot.metrics[-1]["meets_minimum"] = None
+    snapshot.save(update_fields=["metrics"])
+
+    scores = api_selectors.score_current(organization=scored)
+    expected = CurrentScoresSerializer({"as_of": scores[0].as_of, "scores": scores}).data
+    url = reverse("api-score-current", args=[scored.partner_id])
+    response = read_client.get(url)
+    assert response.content == JSONRenderer().render(expected)
+    assert len(json.loads(response.content)["scores"]) == len(scores) > 1
+    assert read_client.get(url).content == response.content  # kept under its ETag
+
+    for score in scores:
+        url = reverse("api-score-designation", args=[scored.partner_id, score.designation.code])
+        assert read_client.get(url).content == JSONRenderer().render(ScoreSerializer(score).data)
+
+
+@pytest.mark.django_db
+def test_the_score_read_takes_three_queries(read_client, scored, django_assert_num_queries):
+    url = reverse("api-score-current", args=[scored.partner_id])
+    read_client.get(url)  # the key's last use is written at most once a minute
+    cache.clear()
+    # The key, the ETag's aggregate, the latest snapshots.
+    with django_assert_num_queries(3):
+        first = read_client.get(url)
+    # Then the body is kept under the ETag: the key and the aggregate only.
+    with django_assert_num_queries(2):
+        assert read_client.get(url).content == first.content
+
+
+@pytest.mark.django_db
+def test_a_kept_score_body_is_not_served_after_a_recompute(read_client, scored):
+    url = reverse("api-score-current", args=[scored.partner_id])
+    before = read_client.get(url).json()
+    snapshot = ScoreSnapshot.objects.for_org(scored).get(
+        as_of=AS_OF, designation__code=before["scores"][0]["designation"]
+    )
+    snapshot.total = 12.5
+    snapshot.save()  # as a recompute does: computed_at moves, so does the ETag
+    after = read_client.get(url).json()
+    assert after["scores"][0]["total"] == 12.5
