@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import BooleanField, Case, Prefetch, Q, QuerySet, Value, When
+from django.db.models import BooleanField, Case, Count, Prefetch, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from portal.models import (
@@ -89,6 +90,38 @@ def legacy_competency_list(*, organization: Organization) -> QuerySet[Organizati
 def held_certification_active_q(*, on: date) -> Q:
     """A certification counts while active on `on` (`HeldCertification.active_on_q`)."""
     return HeldCertification.active_on_q(on)
+
+
+@dataclass(frozen=True)
+class PeopleSummary:
+    """The organization home's figures: active people, their certifications, the next to lapse."""
+
+    people: int
+    certifications: int
+    active_certifications: int
+    expiring: list[HeldCertification]
+
+
+def people_summary(
+    *, organization: Organization, on: date | None = None, expiring: int = 8
+) -> PeopleSummary:
+    """Counts in one aggregate, and the `expiring` active certifications that lapse first."""
+    on = on or timezone.localdate()
+    held = HeldCertification.objects.for_org(organization).filter(person__active=True)
+    figures = held.aggregate(
+        total=Count("pk"), active=Count("pk", filter=held_certification_active_q(on=on))
+    )
+    soonest = list(
+        held.filter(held_certification_active_q(on=on), expires_on__isnull=False)
+        .select_related("person", "certification")
+        .order_by("expires_on", "person__name", "certification__code")[:expiring]
+    )
+    return PeopleSummary(
+        people=Person.objects.for_org(organization).filter(active=True).count(),
+        certifications=figures["total"],
+        active_certifications=figures["active"],
+        expiring=soonest,
+    )
 
 
 def person_list(

@@ -31,7 +31,7 @@ from portal.selectors import (
     member_get,
     member_list,
     organization_list_for_user,
-    person_list,
+    people_summary,
 )
 from portal.services import (
     invitation_accept,
@@ -64,16 +64,12 @@ def home(request: HttpRequest) -> HttpResponse:
 @org_member_required
 def organization_home(request: HttpRequest, *, membership: Membership) -> HttpResponse:
     organization = membership.organization
-    people = list(person_list(organization=organization))
     context = {
         "organization": organization,
         "membership": membership,
         "legacy_competencies": list(legacy_competency_list(organization=organization)),
-        "people": people,
-        "certification_count": sum(len(p.certifications.all()) for p in people),
-        "active_certification_count": sum(
-            1 for p in people for held in p.certifications.all() if held.is_active
-        ),
+        # Figures and the next certifications to lapse; the People tab lists everyone.
+        "summary": people_summary(organization=organization),
         "panels": organization_panels(request=request, membership=membership),
     }
     return render(request, "portal/organization_home.html", context)

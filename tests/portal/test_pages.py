@@ -78,7 +78,9 @@ def test_home_needs_sign_in(client):
 
 
 @pytest.mark.django_db
-def test_organization_home_shows_facts_people_and_certifications(client, org, other_org, member):
+def test_organization_home_shows_facts_and_the_certifications_that_lapse_first(
+    client, org, other_org, member
+):
     LegacyCompetencyHeldFactory(organization=org)
     today = timezone.localdate()
     ada = PersonFactory(organization=org, name="Ada Lovelace", person_id="P-ADA")
@@ -91,8 +93,20 @@ def test_organization_home_shows_facts_people_and_certifications(client, org, ot
         earned_on=today - timedelta(days=800),
         expires_on=today - timedelta(days=1),
     )
-    PersonFactory(organization=org, name="Grace Hopper")
-    PersonFactory(organization=other_org, name="Someone Else")
+    grace = PersonFactory(organization=org, name="Grace Hopper", person_id="P-GH")
+    for code, days in (("SC-300", 40), ("SC-200", 10)):
+        HeldCertificationFactory(
+            person=grace,
+            certification=Certification.objects.get(code=code),
+            earned_on=today - timedelta(days=300),
+            expires_on=today + timedelta(days=days),
+        )
+    elsewhere = PersonFactory(organization=other_org, name="Someone Else")
+    HeldCertificationFactory(
+        person=elsewhere,
+        certification=Certification.objects.get(code="AZ-104"),
+        expires_on=today + timedelta(days=1),
+    )
     client.force_login(member)
 
     response = client.get(reverse("org_home", args=[org.slug]))
@@ -101,13 +115,14 @@ def test_organization_home_shows_facts_people_and_certifications(client, org, ot
     assert response.status_code == 200
     for text in [org.partner_id, "US", "2026-10-01", "Security", "Gold"]:
         assert text in body, text
-    assert "Ada Lovelace" in body and "P-ADA" in body and "Grace Hopper" in body
-    assert "AZ-500" in body and "MS-500" in body
-    assert body.count("badge--ok") == 1  # AZ-500 active
-    assert body.count("badge--warn") == 1  # MS-500 expired yesterday
-    assert "No certifications recorded" in body  # Grace
-    assert "Someone Else" not in body
-    assert "1 of 2 certifications active" in body
+    assert "2 people" in body and "3 of 4 certifications active" in body
+    # Active certifications with an expiry, the first to lapse first; not the expired MS-500,
+    # not AZ-500 (no expiry), nothing of the other organization.
+    expiring = body[body.index("Certifications that lapse first") :]
+    assert expiring.index("SC-200") < expiring.index("SC-300")
+    assert "MS-500" not in expiring and "AZ-500" not in expiring
+    assert "Someone Else" not in body and "AZ-104" not in body
+    assert reverse("org_people", args=[org.slug]) in body
 
 
 @pytest.mark.django_db
@@ -122,23 +137,25 @@ def test_inactive_people_are_not_listed(client, org, member):
 def test_organization_home_query_ceiling(client, org, member, django_assert_max_num_queries):
     codes = ["MS-500", "AZ-500", "SC-200"]
     certifications = [Certification.objects.get(code=code) for code in codes]
+    soon = timezone.localdate() + timedelta(days=30)
     for _ in range(20):
         person = PersonFactory(organization=org)
         for certification in certifications:
-            HeldCertificationFactory(person=person, certification=certification)
+            HeldCertificationFactory(person=person, certification=certification, expires_on=soon)
     LegacyCompetencyHeldFactory(organization=org)
     from scoring.services import scores_recompute  # six score snapshots for the summary row
 
     scores_recompute(organization_ids=[org.pk], as_of=timezone.localdate())
     client.force_login(member)
 
-    # session, user, membership+org, switcher, legacy competencies, people, held certifications,
-    # the latest score snapshots (one query however many designations)
-    with django_assert_max_num_queries(9):
+    # session, user, membership+org, switcher, legacy competencies, people counted, their
+    # certifications counted, the first to lapse, the latest score snapshots (one query however
+    # many designations): however many people there are
+    with django_assert_max_num_queries(10):
         response = client.get(reverse("org_home", args=[org.slug]))
 
     body = response.content.decode()
-    assert body.count('class="cert-code mono"') == 60
+    assert body.count('class="cert-code mono"') == 8  # the first eight of 60 to lapse
     assert body.count('class="score-summary__item"') == 6
 
 
