@@ -1,0 +1,101 @@
+"""The drill-down behind a metric: the rows it lists as counting add up to the measure the
+engine scored, for every metric of Security under the 2022 rules and the 2026 rules."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+
+from portal.models import Organization
+from scoring import engine
+from scoring.drilldown import metric_drilldown
+from scoring.models import ScoreSnapshot
+from tests.scoring.test_published_scenarios import PARTNER, VERSION_DAYS, Files, _import, _month
+
+pytestmark = pytest.mark.django_db
+
+
+def security_files(as_of: date, *, extra_tenants: int = 0) -> Files:
+    """Adds, a loss, near misses and people for Security on M365 and Azure."""
+    files = Files()
+
+    def tenant(n: int) -> str:
+        return f"00000000-0000-4000-8000-{n:012d}"
+
+    # T1..T5: 0 → 400 paid seats (and MDE seats) 6 months ago, 300 protected users.
+    for n in range(1, 6 + extra_tenants):
+        files.customer("m365", tenant(n), "", "CPOR", _month(as_of, 30))
+        for back in range(6):
+            month = _month(as_of, back)
+            files.figure(month, "m365", tenant(n), "paid_seats", "", 400)
+            files.figure(month, "m365", tenant(n), "paid_seats", "MDE", 400)
+            files.figure(month, "m365", tenant(n), "protected_users", "MDE", 300)
+    # T100: 30 seats until 3 months ago, then none (a loss).
+    files.customer("m365", tenant(100), "", "CPOR", _month(as_of, 30))
+    for back in range(3, 20):
+        files.figure(_month(as_of, back), "m365", tenant(100), "paid_seats", "", 30)
+    # T101: 0 → 10 seats last month (almost an add under the 2022 rules: 15 more seats).
+    files.customer("m365", tenant(101), "", "CPOR", _month(as_of, 30))
+    files.figure(_month(as_of, 0), "m365", tenant(101), "paid_seats", "", 10)
+    files.figure(_month(as_of, 0), "m365", tenant(101), "paid_seats", "MDE", 10)
+    # T102: 0 → 400 seats, only 20 protected users (almost a deployment).
+    files.customer("m365", tenant(102), "", "CPOR", _month(as_of, 30))
+    for back in range(4):
+        month = _month(as_of, back)
+        files.figure(month, "m365", tenant(102), "paid_seats", "", 400)
+        files.figure(month, "m365", tenant(102), "paid_seats", "MDE", 400)
+        files.figure(month, "m365", tenant(102), "protected_users", "MDE", 20)
+    # Azure: A1 $300 a month until a year ago, $20,000 since; A2 $40 a month (almost an add).
+    files.customer("azure", "81000001", "", "PAL", _month(as_of, 30))
+    files.customer("azure", "81000002", "", "PAL", _month(as_of, 30))
+    for back in range(24):
+        month = _month(as_of, back)
+        files.figure(month, "azure", "81000001", "acr_usd", "security",
+                     20000 if back < 12 else 300)  # fmt: skip
+        files.figure(month, "azure", "81000002", "acr_usd", "key-vault", 40)
+    # People: S1..S6 count; S7 lacks an SC- exam (2022), S8 holds only SC-200.
+    for n in range(1, 7):
+        files.person(f"S{n}", "AZ-500", "MS-500", "SC-300", *(["SC-200"] if n <= 2 else []))
+    files.person("S7", "AZ-500", "MS-500")
+    files.person("S8", "SC-200")
+    return files
+
+
+def scored_security(as_of: date) -> ScoreSnapshot:
+    call_command("recompute_scores", as_of=as_of.isoformat(), partner_id=PARTNER)
+    organization = Organization.objects.unscoped().get(partner_id=PARTNER)
+    return ScoreSnapshot.objects.for_org(organization).get(
+        designation__code="security", as_of=as_of
+    )
+
+
+def stored(value: object) -> Decimal:
+    return Decimal(str(value)).quantize(Decimal("0.01"))
+
+
+@pytest.mark.parametrize("version", ["2022", "2026"])
+def test_the_rows_counting_add_up_to_the_measure_scored_for_every_metric(version):
+    as_of = VERSION_DAYS[version]
+    _import(security_files(as_of))
+    snapshot = scored_security(as_of)
+
+    checked = 0
+    for metric in snapshot.metrics:
+        drill = metric_drilldown(snapshot=snapshot, metric_code=metric["code"])
+        assert drill is not None and not drill.stale
+        assert drill.sources or drill.requirements, metric["code"]
+        for source in drill.sources:
+            key = source.source.key
+            assert source.value == stored(metric["sources"][key]), (metric["code"], key)
+            if source.baseline is not None:
+                base = metric["sources"][key + engine.BASELINE_SUFFIX]
+                assert source.baseline == stored(base), (metric["code"], key)
+            checked += 1
+        for requirement in drill.requirements:
+            key = requirement.requirement.key
+            assert requirement.value == metric["sources"][key], (metric["code"], key)
+            checked += 1
+    assert checked >= 5
