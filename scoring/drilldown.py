@@ -25,6 +25,7 @@ from decimal import Decimal
 from typing import Any
 
 from portal.models import HeldCertification, Organization
+from scoring import engine
 from scoring.measures import (
     _RATED_MEASURES,
     BASELINES,
@@ -158,6 +159,7 @@ class MetricDrill:
     sources: tuple[SourceDrill, ...] = ()
     requirements: tuple[RequirementDrill, ...] = ()
     stale: bool = False  # the snapshot's rule set is no longer the one in force on its date
+    rule: engine.MetricRule | None = None  # the engine's rule of the metric (labels, steps)
 
 
 # --- customers: the measures statement, kept per customer ----------------------------------------
@@ -786,7 +788,8 @@ def metric_drilldown(*, snapshot: ScoreSnapshot, metric_code: str) -> MetricDril
         if requirements
         else ()
     )
-    return MetricDrill(snapshot, metric, slot, months, sources, people)
+    rule = next((m for m in rule_set.rules.metrics if m.slot == slot), None)
+    return MetricDrill(snapshot, metric, slot, months, sources, people, rule=rule)
 
 
 def drilldown_snapshot_get(
