@@ -36,6 +36,16 @@ def _kwargs_for(name: str, organization, slug: str) -> dict:
         kwargs["membership_id"] = Membership.objects.for_org(organization).first().pk
     if "<int:invitation_id>" in pattern:
         kwargs["invitation_id"] = InvitationFactory(organization=organization).pk
+    if "<str:designation_code>" in pattern:
+        kwargs["designation_code"] = "security"
+    if "<str:metric_code>" in pattern:
+        # A drill-down needs the organization's scores: compute them (no telemetry, all zero).
+        from django.utils import timezone
+
+        from scoring.services import scores_recompute
+
+        scores_recompute(organization_ids=[organization.pk], as_of=timezone.localdate())
+        kwargs["metric_code"] = "deployments"
     for part in pattern.split("<")[1:]:
         converter, _, rest = part.partition(":")
         param = rest.split(">", 1)[0]
