@@ -185,6 +185,20 @@ _COLUMNS = (
 )
 
 
+_COLUMN_TYPES = {
+    "cust": "BIGINT",
+    "wl": "TEXT",
+    "event": "TEXT",
+    "contribution": "NUMERIC",
+    "month_idx": "INTEGER",
+    "now_v": "NUMERIC",
+    "before_v": "NUMERIC",
+    "base_idx": "INTEGER",
+    "seats": "NUMERIC",
+    "near": "NUMERIC",
+}
+
+
 class _DrillStatement(_ChunkStatement):
     """The measures statement for one organization and one source, ending in its rows.
 
@@ -232,7 +246,12 @@ class _DrillStatement(_ChunkStatement):
 
     @staticmethod
     def _select(**columns: str) -> str:
-        return ", ".join(f"{columns.get(name, 'NULL')} AS {name}" for name in _COLUMNS)
+        """The row's columns; a column not given is a typed NULL (PostgreSQL reads a bare NULL
+        as text, which a UNION or a join with numbers refuses)."""
+        return ", ".join(
+            f"{columns.get(name, f'CAST(NULL AS {_COLUMN_TYPES[name]})')} AS {name}"
+            for name in _COLUMNS
+        )
 
     def _months_table(self, ks: Sequence[int]) -> str:
         return "(" + " UNION ALL ".join(f"SELECT {k} AS k" for k in ks) + ")"
@@ -504,7 +523,7 @@ class _DrillStatement(_ChunkStatement):
         trailing = _sum(f"m{k}" for k in TRAILING)
         self.sql.add(
             f"""{name} AS (SELECT {self._select(
-                cust="NULL", wl="wl", event=f"'{COUNTS}'", contribution="1",
+                wl="wl", event=f"'{COUNTS}'", contribution="1",
                 now_v=f"SUM({trailing})",
                 seats=f"COUNT(DISTINCT CASE WHEN {trailing} > 0 THEN cust END)")}
             FROM {rows} rows_ GROUP BY wl HAVING SUM({trailing}) > 0),"""
