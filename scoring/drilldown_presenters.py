@@ -148,6 +148,7 @@ class RowText:
     what: str
     contribution: str
     counts: bool
+    workload: str = ""  # the workload a row of one workload is about
 
 
 @dataclass(frozen=True)
@@ -285,6 +286,7 @@ def _source_section(source: dd.SourceDrill, labels: Mapping[str, str]) -> Source
             what=_row_what(source.kind, row, unit),
             contribution=signed_text(row.contribution, unit if is_sum else ""),
             counts=row.counts,
+            workload=row.workload if row.customer else "",
         )
         for row in source.rows
     )

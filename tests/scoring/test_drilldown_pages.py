@@ -119,8 +119,11 @@ def test_query_ceilings_an_n_plus_one_would_break(
     ]
     for url in urls:
         client.get(url)  # the rule sets in force are loaded once per process
-    for url in urls:
-        with django_assert_max_num_queries(14):
+    # The designation page reads stored scores; a drill-down runs one statement per source
+    # (on PostgreSQL with its planner settings set and put back: 3 queries and a savepoint).
+    # 35 tenants and 38 people: a query per row would go far past either ceiling.
+    for url, ceiling in zip(urls, [10, 20, 20, 20, 20], strict=True):
+        with django_assert_max_num_queries(ceiling):
             response = client.get(url)
         assert response.status_code == 200
     body = client.get(drilldown_url(big_partner, "deployments")).content.decode()
