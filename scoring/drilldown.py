@@ -207,18 +207,28 @@ class _DrillStatement(_ChunkStatement):
     the measures layer takes; `near` a figure the almost-rows are worked out from.
     """
 
-    def statement(self, source: SourceParams) -> str:
-        distinct = dataclasses.replace(source, key="", metric_code=_metric_kind(source))
-        kind = _tail_kind(distinct)
-        family = _family_of(source)
-        measures = set(_series_measures(family.measure))
-        if (
+    def statement(self, sources: Sequence[SourceParams]) -> list[str]:
+        """Build the statement for these sources (one metric's): the associations and series
+        once, a masked family per distinct family, a row set per source; rows carry `src`, the
+        source's position. Returns each source's computation kind."""
+        kinds = [
+            _tail_kind(dataclasses.replace(s, key="", metric_code=_metric_kind(s))) for s in sources
+        ]
+        families = list(dict.fromkeys(_family_of(source) for source in sources))
+        measures = {m for family in families for m in _series_measures(family.measure)}
+        if any(
             kind in self._SEATS_KINDS
             or source.seat_max is not None
             or source.seat_threshold is not None
+            for kind, source in zip(kinds, sources, strict=True)
         ):
             measures.add(Measure.PAID_SEATS)
-        whole = set(_series_measures(family.measure)) if kind in self._WHOLE_WINDOW else set()
+        whole = {
+            m
+            for kind, source in zip(kinds, sources, strict=True)
+            if kind in self._WHOLE_WINDOW
+            for m in _series_measures(_family_of(source).measure)
+        }
         if whole & set(_RATED_MEASURES):
             whole |= set(_RATED_MEASURES)
         self._associations()
@@ -231,18 +241,25 @@ class _DrillStatement(_ChunkStatement):
                 self._series(name, sorted(members), first)
                 series_of.update(dict.fromkeys(members, (name, first)))
         self.seats_series = series_of.get(Measure.PAID_SEATS, ("", 0))[0]
-        self._family("f0", family, *series_of[_series_measures(family.measure)[0]])
-        condition = "b_idx IS NOT NULL" if self._NEEDS_BASELINE[kind] else ""
-        rows = self._rows("f0", source, condition)
-        single = len(family.workloads or ("",)) == 1
-        getattr(self, f"drill_{kind}")("d", rows, source, single)
+        for f_index, family in enumerate(families):
+            self._family(f"f{f_index}", family, *series_of[_series_measures(family.measure)[0]])
+        for s_index, (kind, source) in enumerate(zip(kinds, sources, strict=True)):
+            family = _family_of(source)
+            condition = "b_idx IS NOT NULL" if self._NEEDS_BASELINE[kind] else ""
+            rows = self._rows(f"f{families.index(family)}", source, condition)
+            single = len(family.workloads or ("",)) == 1
+            getattr(self, f"drill_{kind}")(f"d{s_index}", rows, source, single)
         self.sql.parts[-1] = self.sql.parts[-1].rstrip().removesuffix(",")
-        listed = ", ".join(f"d.{column}" for column in _COLUMNS)
         self.sql.add(
-            f"SELECT {listed}, c.customer_id, c.name FROM d"
-            " LEFT JOIN scoring_customer c ON c.id = d.cust"
+            "\nUNION ALL\n".join(
+                f"SELECT {s_index} AS src, "
+                + ", ".join(f"d.{column}" for column in _COLUMNS)
+                + f", c.customer_id, c.name FROM d{s_index} d"
+                " LEFT JOIN scoring_customer c ON c.id = d.cust"
+                for s_index in range(len(sources))
+            )
         )
-        return kind
+        return kinds
 
     @staticmethod
     def _select(**columns: str) -> str:
@@ -621,46 +638,52 @@ def _almost(
     return None
 
 
-def source_drilldown(
-    *, organization: Organization, as_of: date, source: SourceParams
-) -> SourceDrill:
-    """The rows behind one telemetry source of a metric, for one organization, as of a date."""
+def sources_drilldown(
+    *, organization: Organization, as_of: date, sources: Sequence[SourceParams]
+) -> list[SourceDrill]:
+    """The rows behind telemetry sources (a metric's), for one organization, as of a date:
+    one statement for them all."""
+    if not sources:
+        return []
     statement = _DrillStatement([organization.pk], as_of)
-    kind = statement.statement(source)
+    kinds = statement.statement(sources)
     months = window_months(as_of)
-    rows: list[CustomerRow] = []
-    almost: dict[tuple[str, str], AlmostRow] = {}
-    baseline = Decimal(0)
+    rows: list[list[CustomerRow]] = [[] for _ in sources]
+    almost: list[dict[tuple[str, str], AlmostRow]] = [{} for _ in sources]
+    baselines = [Decimal(0) for _ in sources]
     for record in _fetch_chunk_statement(statement.sql):
-        values = dict(zip((*_COLUMNS, "customer_id", "customer_name"), record, strict=True))
+        values = dict(zip(("src", *_COLUMNS, "customer_id", "customer_name"), record, strict=True))
         event = values["event"]
         if event is None:
             continue
+        index = int(values["src"])
+        kind, source = kinds[index], sources[index]
         customer, name = values["customer_id"] or "", values["customer_name"] or ""
         workload = values["wl"] or ""
         now_v = None if values["now_v"] is None else _number(values["now_v"])
         seats = None if values["seats"] is None else _number(values["seats"])
+        contribution = _number(values["contribution"])
         if event.startswith("near"):
             near = None if values["near"] is None else _number(values["near"])
             found = _almost(kind, event, near, seats, source)
             month = _month(months, values["month_idx"])
             if found and found[0] > 0:
-                previous = almost.get((customer, workload))
+                previous = almost[index].get((customer, workload))
                 if previous is None or (month and previous.month and month > previous.month):
-                    almost[(customer, workload)] = AlmostRow(
+                    almost[index][(customer, workload)] = AlmostRow(
                         customer, name, found[0], found[1], month, workload
                     )
-            if values["contribution"] is None or _number(values["contribution"]) == 0:
+            if contribution == 0:
                 continue
         before = None if values["before_v"] is None else _number(values["before_v"])
         if kind == "percent_growth":
-            baseline += before or Decimal(0)
-        rows.append(
+            baselines[index] += before or Decimal(0)
+        rows[index].append(
             CustomerRow(
                 customer=customer,
                 name=name,
                 event=COUNTS if event.startswith("near") else event,
-                contribution=_number(values["contribution"]),
+                contribution=contribution,
                 month=_month(months, values["month_idx"]),
                 value_now=now_v,
                 value_before=before,
@@ -669,15 +692,30 @@ def source_drilldown(
                 workload=workload,
             )
         )
-    rows.sort(key=lambda r: (-abs(r.contribution), r.month or date.min, r.customer, r.workload))
-    return SourceDrill(
-        source=source,
-        kind=kind,
-        rows=tuple(rows),
-        almost=tuple(sorted(almost.values(), key=lambda a: (a.missing, a.customer))),
-        value=sum((row.contribution for row in rows), Decimal(0)),
-        baseline=baseline if kind == "percent_growth" else None,
-    )
+    out = []
+    for index, source in enumerate(sources):
+        listed = sorted(
+            rows[index],
+            key=lambda r: (-abs(r.contribution), r.month or date.min, r.customer, r.workload),
+        )
+        out.append(
+            SourceDrill(
+                source=source,
+                kind=kinds[index],
+                rows=tuple(listed),
+                almost=tuple(sorted(almost[index].values(), key=lambda a: (a.missing, a.customer))),
+                value=sum((row.contribution for row in listed), Decimal(0)),
+                baseline=baselines[index] if kinds[index] == "percent_growth" else None,
+            )
+        )
+    return out
+
+
+def source_drilldown(
+    *, organization: Organization, as_of: date, source: SourceParams
+) -> SourceDrill:
+    """The rows behind one telemetry source of a metric, for one organization, as of a date."""
+    return sources_drilldown(organization=organization, as_of=as_of, sources=[source])[0]
 
 
 # --- people ---------------------------------------------------------------------------------------
@@ -793,9 +831,11 @@ def metric_drilldown(*, snapshot: ScoreSnapshot, metric_code: str) -> MetricDril
     slot = metric_slot(rule_set, snapshot.track, metric_code)
     organization = snapshot.organization
     sources = tuple(
-        source_drilldown(organization=organization, as_of=snapshot.as_of, source=source)
-        for source in rule_set.sources
-        if source.metric_code == slot
+        sources_drilldown(
+            organization=organization,
+            as_of=snapshot.as_of,
+            sources=[source for source in rule_set.sources if source.metric_code == slot],
+        )
     )
     requirements = [r for r in rule_set.certification_requirements if r.metric_code == slot]
     people = (
@@ -838,4 +878,5 @@ __all__ = [
     "metric_slot",
     "requirement_drilldown",
     "source_drilldown",
+    "sources_drilldown",
 ]
