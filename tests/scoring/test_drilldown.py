@@ -99,3 +99,59 @@ def test_the_rows_counting_add_up_to_the_measure_scored_for_every_metric(version
             assert requirement.value == metric["sources"][key], (metric["code"], key)
             checked += 1
     assert checked >= 5
+
+
+def _assert_rows_add_up(snapshot: ScoreSnapshot) -> int:
+    checked = 0
+    for metric in snapshot.metrics:
+        drill = metric_drilldown(snapshot=snapshot, metric_code=metric["code"])
+        assert drill is not None and not drill.stale
+        for source in drill.sources:
+            key = source.source.key
+            assert source.value == stored(metric["sources"][key]), (metric["code"], key)
+            if source.baseline is not None:
+                base = metric["sources"][key + engine.BASELINE_SUFFIX]
+                assert source.baseline == stored(base), (metric["code"], key)
+            checked += 1
+        for requirement in drill.requirements:
+            key = requirement.requirement.key
+            assert requirement.value == metric["sources"][key], (metric["code"], key)
+            checked += 1
+    return checked
+
+
+def _published_files(designation: str, as_of: date) -> Files:
+    """The published scenarios' telemetry and people (tests/scoring/test_published_scenarios)."""
+    from tests.scoring import test_published_scenarios as published
+
+    if designation in published.AZURE_SCENARIOS:
+        segment, people, _expected = published.AZURE_SCENARIOS[designation]
+        files = published._azure_files(designation, as_of, segment)
+    elif designation in published.M365_SCENARIOS:
+        telemetry, people, _expected = published.M365_SCENARIOS[designation]
+        files = published._m365_files(as_of, *telemetry)
+    else:
+        return published._dynamics_files(as_of)
+    for person_id, codes in people.items():
+        files.person(person_id, *codes)
+    return files
+
+
+@pytest.mark.parametrize("version", ["2022", "2026"])
+@pytest.mark.parametrize(
+    "designation",
+    ["business-applications", "modern-work", "infrastructure-azure", "data-ai-azure",
+     "digital-app-innovation-azure"],
+)  # fmt: skip
+def test_every_designations_rows_add_up_in_the_published_scenarios(designation, version):
+    """Every computation of the published rules (qualifying units, percentage growth, distinct
+    services, active ratios, crossings): the drill-down's rows sum to the stored measure."""
+    as_of = VERSION_DAYS[version]
+    _import(_published_files(designation, as_of))
+    call_command("recompute_scores", as_of=as_of.isoformat(), partner_id=PARTNER)
+    organization = Organization.objects.unscoped().get(partner_id=PARTNER)
+    snapshot = ScoreSnapshot.objects.for_org(organization).get(
+        designation__code=designation, as_of=as_of
+    )
+    assert _assert_rows_add_up(snapshot) >= 4
+    assert snapshot.total > 0
