@@ -739,13 +739,9 @@ def requirement_drilldown(
     )
     for pk, person_id, name, code, expires_on in rows:
         names[pk] = (person_id, name)
-        previous = held[pk].get(code, date.max)
-        # The latest expiry of a code held twice is the one that counts.
-        held[pk][code] = (
-            None if expires_on is None or previous is None else max(expires_on, previous)
-        )
-        if previous == date.max:
-            held[pk][code] = expires_on
+        # A code held twice counts until its later expiry (None: it does not expire).
+        current = held[pk].get(code, expires_on)
+        held[pk][code] = None if current is None or expires_on is None else max(current, expires_on)
     out = []
     for requirement in requirements:
         wanted = {code for _, group in requirement.groups for code in group}

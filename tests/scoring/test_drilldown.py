@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 
-from portal.models import Organization
+from portal.models import HeldCertification, Organization
 from scoring import engine
 from scoring.drilldown import metric_drilldown
 from scoring.models import ScoreSnapshot
@@ -147,3 +147,22 @@ def test_every_designations_rows_add_up_in_the_published_scenarios(designation, 
     )
     assert _assert_rows_add_up(snapshot) >= 4
     assert snapshot.total > 0
+
+
+def test_each_person_counting_shows_the_certification_that_expires_first():
+    as_of = VERSION_DAYS["2022"]
+    _import(security_files(as_of))
+    organization = Organization.objects.unscoped().get(partner_id=PARTNER)
+    held = HeldCertification.objects.for_org(organization).filter(person__person_id="S1")
+    held.filter(certification__code="SC-300").update(expires_on=date(2024, 1, 31))
+    held.filter(certification__code="AZ-500").update(expires_on=date(2023, 9, 30))
+    held.filter(certification__code="SC-200").update(expires_on=date(2023, 3, 31))  # expired
+    snapshot = scored_security(as_of)
+
+    drill = metric_drilldown(snapshot=snapshot, metric_code="intermediate_certifications")
+    assert drill is not None
+    (people,) = drill.requirements
+    s1 = next(p for p in people.people if p.person_id == "S1")
+    assert s1.codes == ("AZ-500", "MS-500", "SC-300")  # SC-200 expired on the as-of date
+    assert s1.expires_first == ("AZ-500", date(2023, 9, 30))
+    assert next(p for p in people.people if p.person_id == "S3").expires_first is None
