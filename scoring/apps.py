@@ -42,7 +42,12 @@ class ScoringConfig(AppConfig):
                 label=_("Scores"),
                 url_name="org_scores",
                 order=20,
-                current_for=("org_scores", "org_scores_whatif"),
+                current_for=(
+                    "org_scores",
+                    "org_scores_whatif",
+                    "org_designation",
+                    "org_metric_drilldown",
+                ),
             )
         )
         register_organization_tab(

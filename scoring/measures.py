@@ -891,10 +891,7 @@ def _certified_individuals(
             matched = matched_by_codes[codes_held] = [
                 key
                 for key, groups in groups_by_key.items()
-                if all(
-                    group <= codes_held if mode == "all" else bool(group & codes_held)
-                    for mode, group in groups
-                )
+                if certification_groups_met(groups, codes_held)
             ]
         for key in matched:
             counts[(organization_id, key)] += 1
@@ -919,6 +916,15 @@ def _frozen_tracks(
         .values_list("organization_id", "designation__code", "track")
     )
     return {(org, code): track for org, code, track in rows}
+
+
+def certification_groups_met(
+    groups: Iterable[tuple[str, frozenset[str]]], codes_held: frozenset[str]
+) -> bool:
+    """A person meets a requirement when every group holds: all its codes, or any of them."""
+    return all(
+        group <= codes_held if mode == "all" else bool(group & codes_held) for mode, group in groups
+    )
 
 
 def _requirement_key(requirement: CertificationRequirement) -> str:

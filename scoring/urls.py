@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from scoring import customer_views, people_views, views, whatif_views
+from scoring import customer_views, drilldown_views, people_views, views, whatif_views
 
 urlpatterns = [
     path("scores/", views.scores, name="org_scores"),
@@ -40,4 +40,11 @@ urlpatterns = [
         name="org_certification_remove",
     ),
     path("customers/", customer_views.customers, name="org_customers"),
+    # The generic designation and metric patterns last: literal `scores/...` paths first.
+    path("scores/<str:designation_code>/", drilldown_views.designation, name="org_designation"),
+    path(
+        "scores/<str:designation_code>/<str:metric_code>/",
+        drilldown_views.metric_drilldown_page,
+        name="org_metric_drilldown",
+    ),
 ]

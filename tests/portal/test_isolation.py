@@ -45,6 +45,16 @@ def _kwargs_for(name: str, organization, slug: str) -> dict:
         held = HeldCertificationFactory(person=PersonFactory(organization=organization))
         kwargs["person_pk"] = held.person_id
         kwargs["held_pk"] = held.pk
+    if "<str:designation_code>" in pattern:
+        kwargs["designation_code"] = "security"
+    if "<str:metric_code>" in pattern:
+        # A drill-down needs the organization's scores: compute them (no telemetry, all zero).
+        from django.utils import timezone
+
+        from scoring.services import scores_recompute
+
+        scores_recompute(organization_ids=[organization.pk], as_of=timezone.localdate())
+        kwargs["metric_code"] = "deployments"
     for part in pattern.split("<")[1:]:
         converter, _, rest = part.partition(":")
         param = rest.split(">", 1)[0]
