@@ -42,6 +42,11 @@ class ScoringConfig(AppConfig):
                 label=_("Scores"),
                 url_name="org_scores",
                 order=20,
-                current_for=("org_scores", "org_scores_whatif"),
+                current_for=(
+                    "org_scores",
+                    "org_scores_whatif",
+                    "org_scores_forecast",
+                    "org_designation_history",
+                ),
             )
         )
