@@ -330,3 +330,26 @@ def test_a_recompute_refreshes_the_mark(client, org, member, security_at_risk):
         services.scores_recompute(organization_ids=[org.pk], as_of=TODAY)
     with time_machine.travel(later + timedelta(hours=1), tick=False):
         assert 'data-testid="at-risk"' not in scores_card(client, org)
+
+
+def test_the_month_end_backfill_scores_each_past_month_end_as_it_was(org):
+    security_partner(org, people=4)
+    held = HeldCertification.objects.for_org(org).filter(certification__code="AZ-500")[:2]
+    for row in held:  # two of the four people only hold AZ-500 from May
+        row.earned_on = date(2024, 5, 1)
+        row.save()
+    written = services.scores_backfill_month_ends(organization_ids=[org.pk], today=TODAY, months=3)
+    assert written == 3 * 6
+    security = {
+        s.as_of: s for s in ScoreSnapshot.objects.for_org(org).filter(designation__code="security")
+    }
+    assert sorted(security) == [date(2024, 3, 31), date(2024, 4, 30), date(2024, 5, 31)]
+    people = {
+        day: next(m["points"] for m in s.metrics if m["code"] == "intermediate_certifications")
+        for day, s in security.items()
+    }
+    assert people[date(2024, 4, 30)] == pytest.approx(40 * 2 / 6)
+    assert people[date(2024, 5, 31)] == pytest.approx(40 * 4 / 6)
+    # Run again: the same rows (an upsert).
+    services.scores_backfill_month_ends(organization_ids=[org.pk], today=TODAY, months=3)
+    assert ScoreSnapshot.objects.for_org(org).count() == 3 * 6
