@@ -7,9 +7,10 @@ end month and certifications stop counting on their expiry date. Each drop is ex
 changed between two dates: the certifications of the metric's requirement that expire, the
 associations that end, or (with neither) the trailing window moving on.
 
-The dashboard's "at risk" mark (`at_risk_designations`) is the same forecast for the designations
-qualified now, cached under the organization's latest scores (a recompute, which every change of
-data triggers, gives a new key), so the dashboard only pays for it once a computation.
+The forecast page and the dashboard's "at risk" mark (`at_risk_designations`) share one cached
+forecast, keyed by the organization's latest scores (a recompute, which every change of data
+triggers, gives a new key): each of the eight dates costs one measures statement, so only the
+first view after a recompute pays for them.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from scoring.models import Association, Designation, RuleSet, ScoreSnapshot
 from scoring.selectors import RuleSetInForce, designation_list, rule_sets_in_force_cached
 
 FORECAST_MONTHS = 6
-AT_RISK_CACHE_SECONDS = 24 * 3600
+FORECAST_CACHE_SECONDS = 24 * 3600
 
 
 def month_end(day: date) -> date:
@@ -340,34 +341,54 @@ def organization_forecast(
     return forecast
 
 
+def forecast_stamp(*, organization: Organization) -> str:
+    """What a cached forecast is valid for: the latest scores' computation (one query)."""
+    latest = (
+        ScoreSnapshot.objects.for_org(organization)
+        .order_by("-as_of", "-computed_at")
+        .values_list("computed_at", flat=True)
+        .first()
+    )
+    return latest.isoformat() if latest else ""
+
+
+def organization_forecast_cached(
+    *, organization: Organization, today: date, stamp: str
+) -> Forecast:
+    """`organization_forecast` of every designation, kept until the scores are computed again.
+
+    Every change of the data a forecast reads (people, certifications, associations, usage,
+    rules) triggers a recompute (`scoring.signals`), which gives the latest snapshots a new
+    computation time and so the forecast a new key; the renewal date is part of the key too.
+    """
+    renewal = organization.renewal_date.isoformat() if organization.renewal_date else ""
+    key = f"scoring:forecast:{organization.pk}:{today.isoformat()}:{stamp}:{renewal}"
+    forecast = cache.get(key)
+    if not isinstance(forecast, Forecast):
+        forecast = organization_forecast(organization=organization, today=today)
+        cache.set(key, forecast, FORECAST_CACHE_SECONDS)
+    return forecast
+
+
 def at_risk_designations(
     *, organization: Organization, snapshots: Sequence[ScoreSnapshot], today: date
 ) -> dict[int, date]:
     """Designation id → the first forecast date it falls below, for the designations qualified
     in these (the latest) snapshots that would not be by the anniversary.
 
-    No query when none is qualified; else cached under the snapshots' latest computation.
+    No query when none is qualified; else the cached forecast (the forecast page's), keyed by
+    these snapshots' latest computation.
     """
-    qualified = sorted({snapshot.designation.code for snapshot in snapshots if snapshot.qualified})
+    qualified = {snapshot.designation_id for snapshot in snapshots if snapshot.qualified}
     if not qualified:
         return {}
     stamp = max(snapshot.computed_at for snapshot in snapshots).isoformat()
-    key = f"scoring:at-risk:{organization.pk}:{today.isoformat()}:{stamp}:{','.join(qualified)}"
-    cached = cache.get(key)
-    if cached is None:
-        forecast = organization_forecast(
-            organization=organization,
-            today=today,
-            designation_codes=set(qualified),
-            with_items=False,
-        )
-        cached = {
-            f.designation.pk: below.day.isoformat()
-            for f in forecast.designations
-            if (below := f.first_below) is not None
-        }
-        cache.set(key, cached, AT_RISK_CACHE_SECONDS)
-    return {pk: date.fromisoformat(day) for pk, day in cached.items()}
+    forecast = organization_forecast_cached(organization=organization, today=today, stamp=stamp)
+    return {
+        f.designation.pk: below.day
+        for f in forecast.designations
+        if f.designation.pk in qualified and (below := f.first_below) is not None
+    }
 
 
 __all__ = [
@@ -378,7 +399,9 @@ __all__ = [
     "ForecastPoint",
     "MetricChange",
     "at_risk_designations",
+    "forecast_stamp",
     "month_ends_after",
     "next_anniversary",
     "organization_forecast",
+    "organization_forecast_cached",
 ]

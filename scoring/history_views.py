@@ -9,7 +9,7 @@ from django.utils import timezone
 from portal.access import org_member_required
 from portal.models import Membership
 from scoring import history_presenters
-from scoring.forecast import organization_forecast
+from scoring.forecast import forecast_stamp, organization_forecast_cached
 from scoring.history import designation_get, designation_history
 
 
@@ -40,7 +40,9 @@ def scores_forecast(request: HttpRequest, *, membership: Membership) -> HttpResp
     """Every designation at the next six month-ends and the anniversary, if nothing changes."""
     organization = membership.organization
     today = timezone.localdate()
-    forecast = organization_forecast(organization=organization, today=today)
+    forecast = organization_forecast_cached(
+        organization=organization, today=today, stamp=forecast_stamp(organization=organization)
+    )
     context = {
         "organization": organization,
         "membership": membership,

@@ -36,6 +36,10 @@ def _kwargs_for(name: str, organization, slug: str) -> dict:
         kwargs["membership_id"] = Membership.objects.for_org(organization).first().pk
     if "<int:invitation_id>" in pattern:
         kwargs["invitation_id"] = InvitationFactory(organization=organization).pk
+    if "designation_code>" in pattern:
+        from scoring.models import Designation
+
+        kwargs["designation_code"] = Designation.objects.order_by("position").first().code
     for part in pattern.split("<")[1:]:
         converter, _, rest = part.partition(":")
         param = rest.split(">", 1)[0]

@@ -256,9 +256,10 @@ def test_an_expiring_certification_drops_the_score_at_its_month_end_with_the_ite
 def test_forecast_page_lists_the_drop_and_the_mark(client, org, member, security_at_risk,
                                                    django_assert_max_num_queries):  # fmt: skip
     client.force_login(member)
-    # session, user, membership+org, switcher, rule stamp, effective dates, designations, the
-    # items (2); today and each of the 7 dates: measures, certifications, a savepoint pair
-    with django_assert_max_num_queries(41):
+    # session, user, membership+org, switcher, latest computation, rule stamp, effective dates,
+    # designations, the items (2); today and each of the 7 dates: measures, certifications, a
+    # savepoint pair
+    with django_assert_max_num_queries(42):
         response = client.get(forecast_url(org))
     body = response.content.decode()
     card = body[body.index('data-testid="forecast-security"') :]
@@ -268,11 +269,34 @@ def test_forecast_page_lists_the_drop_and_the_mark(client, org, member, security
     assert "−20.0 skilling" in card
 
 
+def test_the_forecast_is_cached_until_the_scores_are_computed_again(
+    client, org, member, security_at_risk, django_assert_max_num_queries
+):
+    client.force_login(member)
+
+    def section(body):
+        start = body.index('data-testid="forecast-security"')
+        return body[start : body.index("</section>", start)]
+
+    first = section(client.get(forecast_url(org)).content.decode())
+    # session, user, membership+org, switcher, the latest computation: the forecast is cached
+    with django_assert_max_num_queries(5):
+        assert section(client.get(forecast_url(org)).content.decode()) == first
+    HeldCertification.objects.for_org(org).update(expires_on=None)
+    later = datetime.combine(TODAY, time(1, 0))
+    with time_machine.travel(later, tick=False):
+        services.scores_recompute(organization_ids=[org.pk], as_of=TODAY)
+    with time_machine.travel(later + timedelta(hours=1), tick=False):
+        body = section(client.get(forecast_url(org)).content.decode())
+    assert 'data-testid="forecast-at-risk"' in first
+    assert 'data-testid="forecast-at-risk"' not in body
+
+
 def test_forecast_query_count_does_not_grow_with_people(client, org, member, security_at_risk,
                                                         django_assert_max_num_queries):  # fmt: skip
     security_partner(org, adds=0, people=10, mpu_growth=0, deployments=0)
     client.force_login(member)
-    with django_assert_max_num_queries(41):
+    with django_assert_max_num_queries(42):
         assert client.get(forecast_url(org)).status_code == 200
 
 
@@ -289,8 +313,8 @@ def test_dashboard_marks_a_held_designation_at_risk_and_links_the_forecast(
     client, org, member, security_at_risk, django_assert_max_num_queries
 ):
     client.force_login(member)
-    # The dashboard's own (10 at most) and the forecast of the qualified designation, once.
-    with django_assert_max_num_queries(43):
+    # The dashboard's own (10 at most) and the forecast (cached with the forecast page's), once.
+    with django_assert_max_num_queries(45):
         card = scores_card(client, org)
     assert 'data-testid="at-risk"' in card
     assert f'href="{forecast_url(org)}#forecast-security"' in card
