@@ -174,17 +174,18 @@ def item_text(item: ForecastItem) -> str:
     return _("The trailing window moves on to %(month)s") % {"month": month_text(item.day)}
 
 
-def change_texts(change: MetricChange) -> list[str]:
-    """'AZ-500 of Sato expires 2027-02-14: −2.5 Skilling' — one line per item."""
+def change_texts(change: MetricChange) -> tuple[str, list[str]]:
+    """A drop and what is behind it: 'AZ-500 of Sato expires 2/14/2027: −2.5 skilling' for one
+    item; the drop as the headline and the items under it for several."""
     drop = _("%(points)s %(category)s") % {
         "points": _signed(change.delta),
         "category": category_label(change.category).lower()
         if change.category
         else metric_label(change.code),
     }
-    if not change.items:
-        return [drop]
-    return [f"{item_text(item)}: {drop}" for item in change.items]
+    if len(change.items) == 1:
+        return f"{item_text(change.items[0])}: {drop}", []
+    return drop, [item_text(item) for item in change.items]
 
 
 @dataclass(frozen=True)
@@ -194,7 +195,7 @@ class ForecastCell:
     total: str
     qualified: bool
     below: bool
-    drops: list[str]
+    drops: list[tuple[str, list[str]]]  # (the drop, the items behind it when several)
 
 
 @dataclass(frozen=True)
@@ -230,7 +231,7 @@ def _forecast_row(designation: DesignationForecast) -> ForecastRow:
                 total=points_text(float(point.total), threshold=threshold),
                 qualified=point.qualified,
                 below=designation.held and not point.qualified,
-                drops=[text for change in point.changes for text in change_texts(change)],
+                drops=[change_texts(change) for change in point.changes],
             )
             for point in designation.points
         ],
