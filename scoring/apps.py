@@ -47,6 +47,8 @@ class ScoringConfig(AppConfig):
                     "org_scores_whatif",
                     "org_designation",
                     "org_metric_drilldown",
+                    "org_scores_forecast",
+                    "org_designation_history",
                 ),
             )
         )

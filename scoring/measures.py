@@ -274,9 +274,17 @@ class _ChunkStatement:
     twice: the cost is one ordered pass over the chunk's series plus a few operations each.
     """
 
-    def __init__(self, organization_ids: Sequence[int], as_of: date) -> None:
+    def __init__(
+        self, organization_ids: Sequence[int], as_of: date, usage_through: date | None = None
+    ) -> None:
         self.organization_ids = list(organization_ids)
         self.months = window_months(as_of)
+        # The month whose usage each window month reads: itself, or, after `usage_through`
+        # (a forecast: "if nothing changes"), the last month with telemetry, carried forward.
+        last = current_month(usage_through) if usage_through else None
+        self.data_months = [
+            month if last is None or month <= last else last for month in self.months
+        ]
         self.sql = _Sql()
         self.seats_series = ""  # the series CTE holding paid seats, once run() has chosen
         # Keeps a subquery from being merged into the next (PostgreSQL would then compute its
@@ -346,10 +354,10 @@ class _ChunkStatement:
         sql.add(
             ", ".join(
                 f"COALESCE(MAX(y.m{month.month}) FILTER (WHERE y.year = %s), 0) AS v{k}"
-                for k, month in enumerate(self.months)
+                for k, month in enumerate(self.data_months)
                 if k >= first
             ),
-            *(month.year for month in self.months[first:]),
+            *(month.year for month in self.data_months[first:]),
         )
         sql.add("FROM scoring_usageyear y WHERE")
         if connection.vendor == "postgresql":
@@ -358,7 +366,11 @@ class _ChunkStatement:
         else:
             sql.add("y.customer_id IN (SELECT cust FROM assoc)")
         sql.add("AND ").in_list("y.measure", sorted(measures))
-        sql.add("AND y.year >= %s AND y.year <= %s", self.months[first].year, self.months[NOW].year)
+        sql.add(
+            "AND y.year >= %s AND y.year <= %s",
+            self.data_months[first].year,
+            self.data_months[NOW].year,
+        )
         sql.add("GROUP BY y.customer_id, y.measure, y.workload),")
 
     def _family(self, name: str, family: _Family, series: str, first: int) -> None:
@@ -937,11 +949,16 @@ def compute_measures(
     as_of: date,
     rule_sets: Sequence[RuleSetInForce],
     track_freezes: bool = True,
+    usage_through: date | None = None,
 ) -> OrgMeasures:
     """Every raw measure every rule set needs, for a chunk of organizations, as of a date.
 
     A classified track frozen at enrolment for a term covering the date holds in place of the
-    classification the data gives (`TrackFreeze`); `track_freezes=False` classifies afresh."""
+    classification the data gives (`TrackFreeze`); `track_freezes=False` classifies afresh.
+    `usage_through` (a forecast at a future date): telemetry of the months after the one ended
+    on or before it repeats that month's figures — usage stays as it is while the trailing
+    windows roll on, associations end and certifications expire on their dates.
+    """
     result: OrgMeasures = {
         org: {rs.designation_code: defaultdict(dict) for rs in rule_sets}
         for org in organization_ids
@@ -967,7 +984,7 @@ def compute_measures(
     computed: dict[SourceParams, tuple[dict[int, Decimal], dict[int, Decimal]]] = {}
     shares: dict[int, dict[SegmentBase, tuple[int, int]]] = {}
     if families or segments:
-        statement = _ChunkStatement(organization_ids, as_of)
+        statement = _ChunkStatement(organization_ids, as_of, usage_through)
         per_family, shares = statement.run(families, segments)
         for f_index, (sources, family_values) in enumerate(
             zip(families.values(), per_family, strict=True)

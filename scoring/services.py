@@ -9,7 +9,7 @@ import multiprocessing
 import multiprocessing.util
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from datetime import date
+from datetime import date, timedelta
 from fractions import Fraction
 from itertools import repeat
 
@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from portal.models import HeldCertification, Organization, Person
 from scoring import engine
-from scoring.measures import compute_measures
+from scoring.measures import add_months, compute_measures
 from scoring.models import Association, RecomputeRun, ScoreSnapshot, TrackFreeze
 from scoring.selectors import RuleSetInForce, rule_sets_in_force_cached
 
@@ -382,6 +382,22 @@ def recompute_run_finish(*, run_id: int, error: str = "") -> None:
         error=error,
         finished_at=timezone.now(),
     )
+
+
+def scores_backfill_month_ends(
+    *, organization_ids: Iterable[int], today: date, months: int = 24
+) -> int:
+    """Scores at each of the `months` month-ends before today's month (oldest first), as the
+    nightly run would have computed them then: usage through that month, the certifications
+    active on that day, the rule sets in force on it. Idempotent (the same upsert); what the
+    history page reads when the nightly runs have not been going for long (the demo)."""
+    ids = list(organization_ids)
+    first = today.replace(day=1)
+    written = 0
+    for offset in range(months, 0, -1):
+        month_end = add_months(first, 1 - offset) - timedelta(days=1)
+        written += scores_recompute(organization_ids=ids, as_of=month_end)
+    return written
 
 
 # --- tracks frozen for the enrolment year -----------------------------------------------------

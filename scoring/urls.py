@@ -2,7 +2,14 @@
 
 from django.urls import path
 
-from scoring import customer_views, drilldown_views, people_views, views, whatif_views
+from scoring import (
+    customer_views,
+    drilldown_views,
+    history_views,
+    people_views,
+    views,
+    whatif_views,
+)
 
 urlpatterns = [
     path("scores/", views.scores, name="org_scores"),
@@ -40,6 +47,14 @@ urlpatterns = [
         name="org_certification_remove",
     ),
     path("customers/", customer_views.customers, name="org_customers"),
+    # Also before the `scores/<designation_code>/...` patterns: a literal "forecast/" and a
+    # distinct "history/" suffix.
+    path("scores/forecast/", history_views.scores_forecast, name="org_scores_forecast"),
+    path(
+        "scores/<slug:designation_code>/history/",
+        history_views.designation_history_page,
+        name="org_designation_history",
+    ),
     # The generic designation and metric patterns last: literal `scores/...` paths first.
     path("scores/<str:designation_code>/", drilldown_views.designation, name="org_designation"),
     path(

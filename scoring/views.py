@@ -20,7 +20,8 @@ from django.views.decorators.http import require_POST
 
 from portal.access import org_admin_required, org_member_required
 from portal.models import Membership
-from scoring import presenters
+from scoring import history_presenters, presenters
+from scoring.forecast import at_risk_designations
 from scoring.measures import current_month
 from scoring.selectors import (
     score_board,
@@ -79,6 +80,21 @@ def scores(request: HttpRequest, *, membership: Membership) -> HttpResponse:
     as_of = _parse_as_of(request, dates)
     board = score_board(organization=organization, as_of=as_of)
     cards = presenters.score_cards(board)
+    today = timezone.localdate()
+    # The forecast starts today: the mark only goes with the latest scores.
+    at_risk = (
+        at_risk_designations(
+            organization=organization, snapshots=list(board.snapshots.values()), today=today
+        )
+        if as_of is not None and dates and as_of == dates[0]
+        else {}
+    )
+    risks = [
+        history_presenters.day_text(at_risk[card.designation.pk])
+        if card.designation.pk in at_risk
+        else ""
+        for card in cards
+    ]
     qualified_count = sum(1 for card in cards if card.qualified)
     designation_count = len(board.designations)
     context = {
@@ -88,10 +104,11 @@ def scores(request: HttpRequest, *, membership: Membership) -> HttpResponse:
         "current_month": current_month(as_of) if as_of else None,
         "dates": dates,
         "cards": cards,
+        "cards_with_risk": list(zip(cards, risks, strict=True)),
         "qualified_count": qualified_count,
         "designation_count": designation_count,
         "microsoft_cloud": designation_count > 0 and qualified_count == designation_count,
-        "today": timezone.localdate(),
+        "today": today,
     }
     return render(request, "scoring/scores.html", context)
 

@@ -45,7 +45,7 @@ def _kwargs_for(name: str, organization, slug: str) -> dict:
         held = HeldCertificationFactory(person=PersonFactory(organization=organization))
         kwargs["person_pk"] = held.person_id
         kwargs["held_pk"] = held.pk
-    if "<str:designation_code>" in pattern:
+    if "designation_code>" in pattern:
         kwargs["designation_code"] = "security"
     if "<str:metric_code>" in pattern:
         # A drill-down needs the organization's scores: compute them (no telemetry, all zero).

@@ -9,13 +9,13 @@ from portal.demo import seed_demo_portal
 from portal.models import Organization
 from scoring.demo import seed_demo_telemetry
 from scoring.models import ScoreSnapshot
-from scoring.services import scores_recompute
+from scoring.services import scores_backfill_month_ends, scores_recompute
 
 
 class Command(BaseCommand):
     help = (
         "Create demo partner organizations, people, certifications, logins and customer "
-        "telemetry, then compute today's scores (idempotent)."
+        "telemetry, then compute the scores of the last 24 month-ends and today's (idempotent)."
     )
 
     def handle(self, *args: object, **options: object) -> None:
@@ -27,7 +27,10 @@ class Command(BaseCommand):
         )
         seed_demo_telemetry(organizations=organizations)
         today = timezone.localdate()
-        scores_recompute(organization_ids=[o.pk for o in organizations], as_of=today)
+        ids = [o.pk for o in organizations]
+        # The history page's months: the scores each past month-end would have had.
+        scores_backfill_month_ends(organization_ids=ids, today=today)
+        scores_recompute(organization_ids=ids, as_of=today)
 
         self.stdout.write(self.style.SUCCESS("Demo data ready."))
         self.stdout.write(f"  Organizations: {', '.join(logins.organization_slugs)}")
