@@ -55,6 +55,18 @@ def _clear_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _clear_rules_cache():
+    """The rule sets in force are kept per process while the rule tables' stamp is unchanged; a
+    test that edits a rule row with a plain update() (no history row, same count) and is rolled
+    back would otherwise leave its edited rules to the next test."""
+    from scoring.selectors import _RULES_CACHE
+
+    _RULES_CACHE.clear()
+    yield
+    _RULES_CACHE.clear()
+
+
 @pytest.fixture
 def admin_client(client, admin_member):
     client.force_login(admin_member)

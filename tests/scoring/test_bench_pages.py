@@ -11,7 +11,7 @@ from django.core.management import call_command
 from scoring.whatif_forms import LongSelectMultiple
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db
 def test_bench_pages_times_every_organization_page_found_in_the_urls():
     out = StringIO()
     call_command("bench_pages", customers=6, people=3, samples=2, stdout=out)

@@ -174,7 +174,8 @@ class Command(BaseCommand):
                 if pairs is not None:
                     kwargs["designation_code"], kwargs["metric_code"] = next(pairs)
                 for p in params:
-                    kwargs.setdefault(p, next(fillers[p]))
+                    if p not in kwargs:
+                        kwargs[p] = next(fillers[p])
                 yield "/" + route % kwargs
 
         return generate()
