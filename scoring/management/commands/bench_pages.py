@@ -86,6 +86,11 @@ class Command(BaseCommand):
             for r in rule_sets_in_force_cached(as_of=as_of)
             for m in r.rules.metrics
         ]
+        certifications = list(
+            HeldCertification.objects.for_org_id(organization.pk).values_list("person_id", "pk")[
+                :50
+            ]
+        )
         samples_wanted = int(options["samples"])  # type: ignore[call-overload]
         values = {
             "slug": itertools.repeat(organization.slug),
@@ -116,7 +121,9 @@ class Command(BaseCommand):
             if options["only"] and str(options["only"]) not in name:
                 continue
             for query in ["", *VARIANTS.get(name, [])]:
-                urls = self._urls(route, params, values, metrics, samples_wanted + 1)
+                urls = self._urls(
+                    route, params, values, metrics, certifications, samples_wanted + 1
+                )
                 if urls is None:
                     self.stdout.write(f"  {name:45} skipped: no sample value for {params}")
                     break
@@ -157,14 +164,20 @@ class Command(BaseCommand):
         params: list[str],
         values: dict[str, Iterator[object]],
         metrics: list[tuple[str, str]],
+        certifications: list[tuple[int, int]],
         count: int,
     ) -> Iterator[str] | None:
         """`count` URLs of the page, its arguments varied (None when one cannot be filled)."""
-        if "metric_code" in params:
-            pairs = itertools.cycle(metrics)
-            fillers = {**values, "designation_code": iter(()), "metric_code": iter(())}
-        else:
-            pairs, fillers = None, values
+        pairs: Iterator[tuple[tuple[str, object], ...]] | None = None
+        fillers = values
+        if "metric_code" in params:  # a metric of that designation
+            pairs = itertools.cycle(
+                (("designation_code", code), ("metric_code", metric)) for code, metric in metrics
+            )
+        elif "held_pk" in params:  # a certification of that person
+            pairs = itertools.cycle(
+                (("person_pk", person), ("held_pk", held)) for person, held in certifications
+            )
         if any(p not in fillers for p in params):
             return None
 
@@ -172,7 +185,7 @@ class Command(BaseCommand):
             for _ in range(count):
                 kwargs: dict[str, object] = {}
                 if pairs is not None:
-                    kwargs["designation_code"], kwargs["metric_code"] = next(pairs)
+                    kwargs.update(next(pairs))
                 for p in params:
                     if p not in kwargs:
                         kwargs[p] = next(fillers[p])
