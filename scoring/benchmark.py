@@ -19,6 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -299,7 +300,7 @@ def bench_admin_organization(
     return BenchOrganization(organization=organization, user=user)
 
 
-def bench_client(user: User, **defaults: str) -> Client:
+def bench_client(user: User, **defaults: Any) -> Client:
     """A test client signed in as the user, on a host the settings allow (DisallowedHost else)."""
     hosts = [h for h in settings.ALLOWED_HOSTS if h != "*" and not h.startswith(".")]
     client = Client(SERVER_NAME=hosts[0] if hosts else "testserver", **defaults)

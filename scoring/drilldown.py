@@ -633,8 +633,8 @@ def _almost(
         return low - near, unit
     if kind == "active_ratio_net":
         ratio = source.usage_threshold or Decimal(0)
-        needed = (ratio * (seats or 0)).to_integral_value(rounding="ROUND_CEILING")
-        return (needed - near, USERS) if needed > near else None
+        users = (ratio * (seats or 0)).to_integral_value(rounding="ROUND_CEILING")
+        return (users - near, USERS) if users > near else None
     return None
 
 

@@ -142,7 +142,7 @@ def _write_customers(
         for cust, spec in made
     )
     months = [add_months(start, n) for n in range(1, 13)]
-    usage = []
+    usage: list[Usage] = []
     for cust, spec in made:
         figures = {
             Measure.PAID_SEATS: spec.paid_seats,
@@ -216,7 +216,7 @@ def _copy_rows(
     *,
     replace: dict[str, str],
     where: str,
-    params: Sequence[object],
+    params: Sequence[int | bool],
     joins: str = "",
 ) -> None:
     """INSERT INTO the model's table a copy of its rows matching `where` (aliased `src`), every

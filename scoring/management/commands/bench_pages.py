@@ -92,7 +92,7 @@ class Command(BaseCommand):
             ]
         )
         samples_wanted = int(options["samples"])  # type: ignore[call-overload]
-        values = {
+        values: dict[str, Iterator[object]] = {
             "slug": itertools.repeat(organization.slug),
             "designation_code": itertools.cycle(designations),
             "person_pk": itertools.cycle(
