@@ -11,10 +11,11 @@ from portal.demo import seed_demo_portal
 from portal.models import Invitation, Organization
 from scoring.demo import seed_demo_telemetry
 from scoring.services import scores_recompute
+from tests.e2e.screens import SCREENSHOTS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
-SCREENSHOT = "/tmp/portal-org-home.png"
+SCREENSHOT = str(SCREENSHOTS / "portal-org-home.png")
 
 
 def test_partner_admin_journey(live_server, page, shipped_catalog):
@@ -72,7 +73,7 @@ def test_partner_admin_journey(live_server, page, shipped_catalog):
     expect(page.locator("table.table--expiring")).to_be_visible()
 
 
-SCORES_SCREENSHOT = "/tmp/portal-scores-{language}.png"
+SCORES_SCREENSHOT = str(SCREENSHOTS / "portal-scores-{language}.png")
 
 
 def test_partner_admin_reads_the_scores(live_server, page, shipped_catalog):

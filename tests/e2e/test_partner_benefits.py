@@ -13,12 +13,13 @@ from playwright.sync_api import expect
 from benefits.models import BenefitAssignment, BenefitProduct, RenewalChoice
 from portal.models import Membership
 from scoring.models import Designation, RuleSet, ScoreSnapshot
+from tests.e2e.screens import SCREENSHOTS
 from tests.factories import MembershipFactory, OrganizationFactory, PersonFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 PASSWORD = "correct-horse-battery-staple"
-SCREENSHOT = "/tmp/portal-benefits-{name}-{language}.png"
+SCREENSHOT = str(SCREENSHOTS / "portal-benefits-{name}-{language}.png")
 
 
 @pytest.fixture

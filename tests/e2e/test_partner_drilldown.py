@@ -3,7 +3,6 @@ metric's drill-down lists the customers behind its points; in English and Japane
 screenshots for CI's artifacts and axe-core finding nothing serious."""
 
 import re
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -15,11 +14,10 @@ from scoring.demo import seed_demo_telemetry
 from scoring.drilldown import metric_drilldown
 from scoring.models import ScoreSnapshot
 from scoring.services import scores_recompute
+from tests.e2e.screens import SCREENSHOTS
 from tests.e2e.test_partner_whatif import assert_no_serious_violation
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
-
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 
 
 def _metric_with_customers(organizations):

@@ -3,7 +3,6 @@
 nothing serious, and both read in Japanese. Screenshots go to artifacts/screenshots/."""
 
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -14,11 +13,10 @@ from portal.models import HeldCertification, Organization
 from scoring.demo import seed_demo_telemetry
 from scoring.forecast import month_end, organization_forecast
 from scoring.services import scores_backfill_month_ends, scores_recompute
+from tests.e2e.screens import SCREENSHOTS
 from tests.e2e.test_partner_whatif import assert_no_serious_violation
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
-
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 
 
 def shot(page, name: str) -> None:

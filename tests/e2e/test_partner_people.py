@@ -11,10 +11,11 @@ from portal.demo import seed_demo_portal
 from portal.models import HeldCertification, Membership, Organization
 from scoring.demo import seed_demo_telemetry
 from scoring.services import scores_recompute
+from tests.e2e.screens import SCREENSHOTS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
-SCREENSHOT = "/tmp/portal-people-{page}-{language}.png"
+SCREENSHOT = str(SCREENSHOTS / "portal-people-{page}-{language}.png")
 
 
 def test_admin_adds_a_certification_and_the_score_moves(live_server, page, shipped_catalog):

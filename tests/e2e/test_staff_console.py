@@ -17,6 +17,7 @@ from portal.demo import seed_demo_portal
 from portal.models import Organization, Person
 from scoring.console import import_services
 from scoring.models import Designation
+from tests.e2e.screens import SCREENSHOTS
 from tests.scoring.console.helpers import snapshot
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -101,7 +102,7 @@ def test_staff_console_journey(live_server, page, shipped_catalog, background_im
     expect(table.locator("tbody tr")).to_have_count(1)
     expect(table).to_contain_text("Hinoki Near Partners")
     expect(table).not_to_contain_text("Kaede Far Partners")
-    page.screenshot(path="/tmp/staff-console-near.png", full_page=True)
+    page.screenshot(path=str(SCREENSHOTS / "staff-console-near.png"), full_page=True)
     assert_accessible(page)
 
     # Open it: the partner's score cards, and the staff actions.
@@ -109,12 +110,12 @@ def test_staff_console_journey(live_server, page, shipped_catalog, background_im
     expect(page.get_by_test_id("partner-id")).to_have_text("7700001")
     expect(page.get_by_test_id("score-security").get_by_test_id("total")).to_have_text("65.0")
     expect(page.get_by_test_id("open-admin")).to_be_visible()
-    page.screenshot(path="/tmp/staff-console-organization.png", full_page=True)
+    page.screenshot(path=str(SCREENSHOTS / "staff-console-organization.png"), full_page=True)
     assert_accessible(page)
 
     page.get_by_role("link", name="Program statistics").click()
     expect(page.get_by_test_id("designation-counts")).to_be_visible()
-    page.screenshot(path="/tmp/staff-console-statistics.png", full_page=True)
+    page.screenshot(path=str(SCREENSHOTS / "staff-console-statistics.png"), full_page=True)
     assert_accessible(page)
 
     # Upload a file with a bad row: reported, nothing written.
@@ -132,7 +133,7 @@ def test_staff_console_journey(live_server, page, shipped_catalog, background_im
     expect(report.locator('tr[data-line="3"]')).to_contain_text("7799999")
     expect(page.get_by_test_id("confirm")).to_have_count(0)
     assert Person.objects.for_org(near).count() == 0
-    page.screenshot(path="/tmp/staff-console-import-report.png", full_page=True)
+    page.screenshot(path=str(SCREENSHOTS / "staff-console-import-report.png"), full_page=True)
     assert_accessible(page)
 
     # Upload the corrected file, confirm, and watch the progress bar to the end.
@@ -148,12 +149,12 @@ def test_staff_console_journey(live_server, page, shipped_catalog, background_im
     page.get_by_test_id("confirm").click()
     status = page.get_by_test_id("import-status")
     expect(status).to_have_attribute("data-status", re.compile("queued|importing|recomputing"))
-    page.screenshot(path="/tmp/staff-console-import-running.png", full_page=True)
+    page.screenshot(path=str(SCREENSHOTS / "staff-console-import-running.png"), full_page=True)
     expect(page.get_by_test_id("import-result")).to_be_visible(timeout=30_000)
     expect(status).to_have_attribute("data-status", "done")
     expect(page.locator("#progress-written")).to_have_attribute("value", "100")
     expect(page.locator("#progress-recomputed")).to_have_attribute("value", "100")
     expect(page.get_by_test_id("created")).to_have_text("2")
     assert Person.objects.for_org(near).count() == 2
-    page.screenshot(path="/tmp/staff-console-import-done.png", full_page=True)
+    page.screenshot(path=str(SCREENSHOTS / "staff-console-import-done.png"), full_page=True)
     assert_accessible(page)
