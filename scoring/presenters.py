@@ -211,7 +211,11 @@ def designation_score(
         metric_row(
             metric,
             min_metric_points=rule_set.min_metric_points,
-            requirement=requirements.get((rule_set.pk, metric["code"]), ""),
+            # The counting track's own groups, else the metric's shared by every track.
+            requirement=requirements.get(
+                (rule_set.pk, f"{snapshot.track}/{metric['code']}"),
+                requirements.get((rule_set.pk, metric["code"]), ""),
+            ),
         )
         for metric in snapshot.metrics
     )

@@ -541,7 +541,8 @@ def score_export_rows(*, organization_ids: list[int], as_of: date) -> list[dict[
 
 # --- what the score pages show ---------------------------------------------------------------
 
-# (rule set, metric code) → the metric's certification groups: (mode, exam codes) each.
+# (rule set, metric) → the metric's certification groups: (mode, exam codes) each. The metric is
+# its code, or "<track>/<code>" for a metric of one track (a track's own skilling steps).
 CertificationGroupRows = dict[tuple[int, str], list[tuple[str, list[str]]]]
 
 
@@ -590,6 +591,7 @@ def certification_group_rows(*, rule_set_ids: set[int]) -> CertificationGroupRow
         .order_by("certificationgroup_id")
         .values_list(
             "certificationgroup__metric__rule_set_id",
+            "certificationgroup__metric__track__code",
             "certificationgroup__metric__code",
             "certificationgroup_id",
             "certificationgroup__mode",
@@ -597,8 +599,9 @@ def certification_group_rows(*, rule_set_ids: set[int]) -> CertificationGroupRow
         )
     )
     by_metric: dict[tuple[int, str], dict[int, tuple[str, list[str]]]] = defaultdict(dict)
-    for rule_set_id, metric_code, group_id, mode, code in rows:
-        by_metric[(rule_set_id, metric_code)].setdefault(group_id, (mode, []))[1].append(code)
+    for rule_set_id, track, metric_code, group_id, mode, code in rows:
+        slot = f"{track}/{metric_code}" if track else metric_code
+        by_metric[(rule_set_id, slot)].setdefault(group_id, (mode, []))[1].append(code)
     return {key: list(groups.values()) for key, groups in by_metric.items()}
 
 

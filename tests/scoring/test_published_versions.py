@@ -196,3 +196,22 @@ def test_a_certification_code_is_an_exam_or_a_credential_code(code, valid):
         assert not valid and "code" in error.message_dict
     else:
         assert valid
+
+
+def test_a_tracks_own_certification_groups_give_its_gap_once(client, org, member):
+    """Business Applications 2026 has the same skilling metrics on both tracks, each with its
+    own groups: the card's gap names the counting track's groups, not both tracks' joined."""
+    from django.urls import reverse
+
+    from scoring.services import scores_recompute
+
+    scores_recompute(organization_ids=[org.pk], as_of=date(2026, 11, 30))
+    client.force_login(member)
+
+    body = client.get(
+        reverse("org_designation", args=[org.slug, "business-applications"]),
+        {"as_of": "2026-11-30"},
+    ).content.decode()
+
+    gap = next(line for line in body.splitlines() if "more individuals holding" in line)
+    assert gap.count("one of") == 1, gap
