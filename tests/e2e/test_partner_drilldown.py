@@ -14,8 +14,8 @@ from scoring.demo import seed_demo_telemetry
 from scoring.drilldown import metric_drilldown
 from scoring.models import ScoreSnapshot
 from scoring.services import scores_recompute
+from tests.e2e.axe import assert_no_serious_violation
 from tests.e2e.screens import SCREENSHOTS
-from tests.e2e.test_partner_whatif import assert_no_serious_violation
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 

@@ -13,8 +13,8 @@ from portal.models import HeldCertification, Organization
 from scoring.demo import seed_demo_telemetry
 from scoring.forecast import month_end, organization_forecast
 from scoring.services import scores_backfill_month_ends, scores_recompute
+from tests.e2e.axe import assert_no_serious_violation
 from tests.e2e.screens import SCREENSHOTS
-from tests.e2e.test_partner_whatif import assert_no_serious_violation
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 

@@ -11,6 +11,7 @@ from portal.demo import seed_demo_portal
 from portal.models import HeldCertification, Membership, Organization
 from scoring.demo import seed_demo_telemetry
 from scoring.services import scores_recompute
+from tests.e2e.axe import assert_no_serious_violation
 from tests.e2e.screens import SCREENSHOTS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -41,6 +42,7 @@ def test_admin_adds_a_certification_and_the_score_moves(live_server, page, shipp
     page.get_by_role("button", name="Search").click()
     expect(page.get_by_test_id("people-count")).to_have_text("1 person")
     page.screenshot(path=SCREENSHOT.format(page="list", language="en"), full_page=True)
+    assert_no_serious_violation(page)
     page.get_by_role("link", name="佐藤 健").click()
     expect(page.get_by_role("heading", name="佐藤 健", level=2)).to_be_visible()
 
@@ -55,6 +57,7 @@ def test_admin_adds_a_certification_and_the_score_moves(live_server, page, shipp
     )
     assert HeldCertification.objects.for_org(sakura).filter(certification__code="PL-300").exists()
     page.screenshot(path=SCREENSHOT.format(page="person", language="en"), full_page=True)
+    assert_no_serious_violation(page)
 
     # Recompute on the Scores tab: the designation's total moves.
     page.get_by_role("link", name="Scores", exact=True).click()
@@ -67,17 +70,21 @@ def test_admin_adds_a_certification_and_the_score_moves(live_server, page, shipp
     expect(page.get_by_role("heading", name="Associated customers")).to_be_visible()
     expect(page.get_by_test_id("customers").locator("tbody tr").first).to_be_visible()
     page.screenshot(path=SCREENSHOT.format(page="customers", language="en"), full_page=True)
+    assert_no_serious_violation(page)
 
     # In Japanese.
     page.get_by_role("button", name="日本語").click()
     expect(page.locator("html")).to_have_attribute("lang", "ja")
     page.screenshot(path=SCREENSHOT.format(page="customers", language="ja"), full_page=True)
+    assert_no_serious_violation(page)
     page.goto(f"{live_server.url}/orgs/sakura-cloud/people/")
     expect(page.get_by_test_id("people")).to_contain_text("佐藤 健")
     page.screenshot(path=SCREENSHOT.format(page="list", language="ja"), full_page=True)
+    assert_no_serious_violation(page)
     page.get_by_role("link", name="佐藤 健").click()
     expect(page.get_by_test_id("certifications")).to_contain_text("PL-300")
     page.screenshot(path=SCREENSHOT.format(page="person", language="ja"), full_page=True)
+    assert_no_serious_violation(page)
 
 
 def test_member_of_another_organization_gets_404(live_server, page, shipped_catalog):

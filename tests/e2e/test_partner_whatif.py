@@ -2,7 +2,6 @@
 shortest path to qualify is shown, axe-core finds nothing serious, and it reads in Japanese."""
 
 import re
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -13,11 +12,11 @@ from portal.models import Certification, Organization
 from scoring.demo import seed_demo_telemetry
 from scoring.services import scores_recompute
 from scoring.whatif import Scenario, whatif_project
+from tests.e2e.axe import assert_no_serious_violation
 from tests.e2e.screens import SCREENSHOTS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
-AXE = Path(__file__).parent / "vendor" / "axe-core-4.10.3" / "axe.min.js"
 SCREENSHOT = str(SCREENSHOTS / "portal-whatif-{language}.png")
 # Certifications of every designation's skilling metrics: a few people holding all of them
 # raise some designation's projected points whatever the demo organization already has.
@@ -25,19 +24,6 @@ MANY_CERTIFICATIONS = [
     "AZ-104", "AZ-305", "AZ-500", "MS-500", "SC-200", "SC-300", "DP-203", "DP-100", "AI-102",
     "AZ-204", "AZ-400", "MS-700", "MS-102", "MD-102", "PL-200", "PL-600", "MB-210", "MB-800",
 ]  # fmt: skip
-
-
-def assert_no_serious_violation(page) -> None:
-    page.add_script_tag(path=str(AXE))
-    result = page.evaluate(
-        "async () => await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21aa']})"
-    )
-    serious = [
-        (v["id"], v["impact"], v["help"], [node["target"] for node in v["nodes"]][:5])
-        for v in result["violations"]
-        if v["impact"] in {"serious", "critical"}
-    ]
-    assert serious == [], page.url
 
 
 def test_whatif_projects_as_you_type_and_shows_the_shortest_path(
