@@ -79,9 +79,17 @@ def member_client(client, member):
     return client
 
 
+CATALOG_MIGRATIONS = [
+    ("0002_program_catalog", "load_catalog"),
+    ("0008_published_versions", "load"),
+    ("0013_security_2026_deployment_bands", "split"),
+    ("0014_certifications_without_exam_codes", "add"),
+]
+
+
 @pytest.fixture
 def shipped_catalog(transactional_db):
-    """The program catalog of migration scoring/0002, for transactional tests.
+    """The program catalog the scoring migrations ship, for transactional tests.
 
     A transactional test ends with a flush that empties every table, shipped catalog included.
     Django's serialized_rollback would restore it, but the serialized copy lives on the
@@ -95,5 +103,8 @@ def shipped_catalog(transactional_db):
     from scoring.models import RuleSet
 
     if not RuleSet.objects.exists():
-        catalog = importlib.import_module("scoring.migrations.0002_program_catalog")
-        catalog.load_catalog(apps, None)
+        # Every data migration of the catalog, in order: the seed, the published versions and
+        # what changed them since (a catalog of the seed alone scores today by the 2022 rules).
+        for module, function in CATALOG_MIGRATIONS:
+            migration = importlib.import_module(f"scoring.migrations.{module}")
+            getattr(migration, function)(apps, None)

@@ -106,8 +106,6 @@ def test_a_large_usage_csv_runs_on_a_real_worker(workers, org, staff, settings):
 def test_a_worker_killed_mid_bulk_job_leaves_nothing_and_the_job_restarts(
     workers, staff, settings, monkeypatch
 ):
-    from django.core.cache import cache
-
     from scoring import api_jobs
 
     settings.API_BULK_ASYNC_ROWS = 100
@@ -130,19 +128,22 @@ def test_a_worker_killed_mid_bulk_job_leaves_nothing_and_the_job_restarts(
     body = ("\n".join(lines) + "\n").encode()
     client = key_client(platform_key_create(actor=staff, name="Pipeline").key)
     worker = workers.start()
+    # The import is one transaction that writes the usage table in a single statement at the
+    # end: hold a lock that statement waits for, so that the worker dies inside it (the
+    # set-based import is otherwise done before a test could kill anything).
+    holder = _lock_usage_table()
 
     response = client.generic("POST", reverse("api-telemetry-usage"), body, content_type="text/csv")
     assert response.status_code == 202, response.content
     location = response["Location"]
     job = TelemetryBulkJob.objects.get()
 
-    def writing() -> bool:
-        live = cache.get(api_jobs.progress_cache_key(api_jobs.TELEMETRY, job.pk)) or {}
-        return live.get("rows_written", 0) > 0
-
-    # In the middle of the write: rows are in the import's transaction, nobody sees them yet.
-    assert _wait_for(writing), client.get(location).json()
+    # In the middle of the write: the rows are staged in the import's transaction and its
+    # INSERT waits for the lock; nobody sees anything yet.
+    assert _wait_for(_usage_insert_waiting), client.get(location).json()
     workers.kill(worker)
+    holder.rollback()
+    holder.close()
 
     assert Usage.objects.count() == 0  # nothing half-written
     job.refresh_from_db()
@@ -177,3 +178,25 @@ def test_a_worker_killed_mid_bulk_job_leaves_nothing_and_the_job_restarts(
     assert polled["report"]["created"] == rows
     assert Usage.objects.count() == rows
     assert TelemetryBulkJob.objects.get().attempts == 2
+
+
+def _lock_usage_table():  # type: ignore[no-untyped-def]  # a psycopg connection
+    """A second connection holding SHARE on the usage table: reads go on, writes wait."""
+    import psycopg
+    from django.db import connection
+
+    holder = psycopg.connect(**connection.get_connection_params())
+    holder.execute("LOCK TABLE scoring_usage IN SHARE MODE")  # psycopg opens the transaction
+    return holder
+
+
+def _usage_insert_waiting() -> bool:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+            " AND query LIKE %s AND query LIKE %s",
+            ["%INSERT INTO%", "%scoring_usage%"],
+        )
+        return cursor.fetchone()[0] > 0
