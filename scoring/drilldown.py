@@ -415,10 +415,13 @@ class _DrillStatement(_ChunkStatement):
             source.usage_threshold or Decimal(0),
         )
         counts = f"deployed = 1 AND seats_now >= {floor}"
+        if source.seat_max is not None:  # the band's top, as in the measures (Security SMB)
+            counts += f" AND seats_now <= {_lit(source.seat_max)}"
         # Almost: deployed but under the seat floor (near = seats missing), or at or over the
         # floor, not above the share at baseline and not above it since (users: see below).
         event = (
-            f"CASE WHEN {counts} THEN '{COUNTS}' WHEN deployed = 1 THEN 'near_seats'"
+            f"CASE WHEN {counts} THEN '{COUNTS}'"
+            f" WHEN deployed = 1 AND seats_now < {floor} THEN 'near_seats'"
             f" WHEN clear_at_base = 1 AND seats_now >= {floor} AND seats_now > 0 THEN 'near_users'"
             " END"
         )
@@ -453,6 +456,12 @@ class _DrillStatement(_ChunkStatement):
             + " END"
         )  # fmt: skip
         counts = f"{base} <= {th} AND {after} = 1"
+        nearly = f"{base} <= {th} AND y{NOW} > 0"  # under the threshold: more would count
+        if source.seat_max is not None:  # in the band now and not at the baseline (measures)
+            top = _lit(source.seat_max)
+            outside_at_base = f"NOT ({base} >= {th} AND {base} <= {top})"
+            counts = f"{outside_at_base} AND y{NOW} >= {th} AND y{NOW} <= {top}"
+            nearly = f"{outside_at_base} AND y{NOW} > 0 AND y{NOW} < {th}"
         self.sql.add(
             f"""{name} AS (SELECT {self._select(
                 cust="cust", wl="''",
@@ -466,7 +475,7 @@ class _DrillStatement(_ChunkStatement):
                 SELECT org, cust, b_idx, {fours} FROM (
                 SELECT org, cust, b_idx, {pairs} FROM {monthly} l1{fence}
                 ) l2{fence}) l4{fence}) l8{fence}) per
-            WHERE ({counts}) OR ({base} <= {th} AND y{NOW} > 0)),"""
+            WHERE ({counts}) OR ({nearly})),"""
         )  # fmt: skip
 
     def drill_qualifying_net(

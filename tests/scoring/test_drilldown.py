@@ -166,3 +166,33 @@ def test_each_person_counting_shows_the_certification_that_expires_first():
     assert s1.codes == ("AZ-500", "MS-500", "SC-300")  # SC-200 expired on the as-of date
     assert s1.expires_first == ("AZ-500", date(2023, 9, 30))
     assert next(p for p in people.people if p.person_id == "S3").expires_first is None
+
+
+def test_security_2026_smb_deployments_list_only_the_tracks_band(org):
+    """The SMB track's deployments count tenants of 5-300 licences and Azure customers in the
+    $750-$12,000 band now: the drill-down lists those, not the larger ones the engine leaves
+    to the Enterprise track."""
+    from scoring.services import scores_recompute
+    from tests.scoring.telemetry import associate, customer, monthly, usage
+
+    as_of = date(2026, 11, 30)
+    for seats in (200, 250, 500):  # two in the SMB band, one over it
+        tenant = customer("m365")
+        associate(org, tenant, "CPOR")
+        usage(tenant, "paid_seats", monthly("2025-01", "2026-11", seats))
+        usage(tenant, "protected_users", {"2025-11": 0, "2026-10": seats}, workload="MDE")
+        usage(tenant, "paid_seats", monthly("2025-01", "2026-11", seats), workload="MDE")
+    for monthly_acr in (500, 2500):  # $6,000 a year: SMB; $30,000: over the band
+        tpid = customer("azure")
+        associate(org, tpid, "PAL")
+        usage(tpid, "acr_usd", monthly("2025-12", "2026-11", monthly_acr), workload="security")
+    scores_recompute(organization_ids=[org.pk], as_of=as_of)
+    snapshot = ScoreSnapshot.objects.for_org(org).get(designation__code="security", as_of=as_of)
+    assert snapshot.track == "smb"
+
+    _assert_rows_add_up(snapshot)
+    drill = metric_drilldown(snapshot=snapshot, metric_code="deployments")
+    assert drill is not None
+    assert {s.source.key: len(s.counting) for s in drill.sources} == {"m365": 2, "azure": 1}
+    # Over the band's top is not "almost": more seats or revenue would not make it count.
+    assert all(a.missing > 0 for s in drill.sources for a in s.almost)
