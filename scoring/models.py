@@ -689,8 +689,17 @@ class CustomerSeries(models.Model):
 
     # No index of its own: each table's unique key starts with the customer and serves every
     # look-up by it (a second, narrower index would tempt the planner away from the key).
+    # No database-level constraint either: at a million rows its per-row check cost more than
+    # the import's whole merge. Every write resolves the customer first and the imports lock
+    # the file's customers FOR KEY SHARE until they commit (`scoring.imports.setbased`);
+    # deleting a customer deletes its series through this CASCADE (Django's, not the
+    # database's).
     customer = models.ForeignKey(
-        Customer, on_delete=models.CASCADE, related_name="+", db_index=False
+        Customer,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
     measure = models.CharField(_("measure"), max_length=20, choices=Measure.choices)
     workload = models.CharField(_("workload"), max_length=40, blank=True, default="")

@@ -35,7 +35,7 @@ from scoring.imports.fields import (
 from scoring.imports.result import RowError
 from scoring.imports.specs import SPECS
 from scoring.imports.telemetry import read_customer_id
-from scoring.models import Measure, Platform, Usage, Workload
+from scoring.models import Customer, Measure, Platform, Usage, Workload
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,6 +170,7 @@ class UsageImporter(WorkloadCatalogMixin, KindImporter[UsageRow]):
     def write(self, rows: list[UsageRow]) -> Counts:
         self._customer_pks.update(row.customer_pk for row in rows)
         if connection.vendor == "postgresql":
+            lock_customers(sorted({row.customer_pk for row in rows}))
             return self._write_copy(rows)
         return self._write_compared(rows)
 
@@ -231,6 +232,20 @@ class UsageImporter(WorkloadCatalogMixin, KindImporter[UsageRow]):
 
     def affected_organization_ids(self) -> set[int]:
         return organizations_of_customers(self._customer_pks)
+
+
+def lock_customers(customer_pks: list[int]) -> None:
+    """FOR KEY SHARE on these customers until the commit: usage has no database-level foreign
+    key, so this is what keeps a customer from being deleted under rows being written."""
+    table = connection.ops.quote_name(Customer._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT count(*) FROM (SELECT FROM {table} WHERE id = ANY(%s) FOR KEY SHARE) locked",
+            [customer_pks],
+        )
+        (locked,) = cursor.fetchone()
+    if locked != len(customer_pks):
+        raise RuntimeError("A customer of the file was deleted during the import.")
 
 
 def _columns() -> tuple[str, str, str, str]:

@@ -97,3 +97,16 @@ def test_deleting_the_customer_removes_its_years():
     tenant.delete()
 
     assert set(stored_pivot()) == {(kept.pk, "paid_seats", "", 2024)}
+
+
+def test_deleting_a_customer_deletes_its_series():
+    """No database-level foreign key (migration 0015): Django's CASCADE deletes the series, and
+    the triggers still keep the other customers' yearly rows."""
+    tenant, other = customer("m365"), customer("m365")
+    usage(tenant, "paid_seats", {"2024-01": 30, "2024-02": 40})
+    usage(other, "paid_seats", {"2024-01": 7})
+
+    tenant.delete()
+
+    assert not Usage.objects.filter(customer_id=tenant.pk).exists()
+    assert stored_pivot() == {(other.pk, "paid_seats", "", 2024): {1: Decimal(7)}}
