@@ -164,6 +164,22 @@ def parse_count(raw: str) -> Decimal:
     return Decimal(int(raw))
 
 
+# The plainest spellings of a count and of an amount, by shape: the text with every digit
+# written 9 (`translate(text, '0123456789', '9999999999')` in SQL). Every text of these shapes
+# `parse_count` / `parse_money` accept, as the number PostgreSQL's cast to numeric reads
+# (tests/scoring/test_imports_setbased.py checks each shape). The set-based usage import casts
+# such cells in SQL; a cell of any other shape makes it read the file row by row, through the
+# parsers.
+PLAIN_SHAPES: dict[Callable[[str], Decimal], frozenset[str]] = {
+    parse_count: frozenset("9" * digits for digits in range(1, VALUE_DIGITS + 1)),
+    parse_money: frozenset(
+        "9" * digits + ("." + "9" * places if places else "")
+        for digits in range(1, VALUE_DIGITS + 1)
+        for places in range(VALUE_PLACES + 1)
+    ),
+}
+
+
 def parse_bool(raw: str) -> bool:
     """Booleans are true or false."""
     lowered = raw.lower()

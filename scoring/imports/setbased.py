@@ -1,21 +1,32 @@
-"""The usage import on PostgreSQL, set-based: one pass, COPY into a staging table, one merge.
+"""The usage import on PostgreSQL, set-based: the file through COPY, validated and merged in SQL.
 
-The chunked path (`api._load`) reads a file twice — validate everything, then write chunk by
-chunk — and checks customers and duplicates in Python. Here the file is read once: every row
-goes through the same `UsageImporter.parse` (the validators every door shares) and each good
-row is streamed straight into COPY (a temporary staging table, dropped with the transaction),
-so memory holds one write buffer, never the rows. What needs the database is then asked of it
-in SQL over the staging table:
+Two ways in, one merge:
 
-- an unknown customer or a duplicate key: the merge joins the staging table to the customers
-  with a LEFT JOIN and counts each key's rows with a window; a row without a customer or with
-  a twin puts NULL into ``customer_id`` and the statement stops with a not-null violation;
-  only then (and whenever other rows are bad) are the report queries run;
-- unchanged rows are filtered out by an anti-join on the unique index (its INCLUDE (value)
-  answers from the index alone), so a re-import neither rewrites nor locks them.
+- **Plain CSV** (no quotes, the common export): the file's bytes go straight into COPY of an
+  untyped staging table, PostgreSQL's own CSV reader, one row per line (line numbers are the
+  file's). What a row's cells mean is then asked of the importer once per distinct value, not
+  once per row: each distinct (month, platform, measure, workload), each distinct customer
+  and each value not in the plainest spelling (`fields.PLAIN_SQL`) goes through the same
+  `UsageImporter.parse` as every other door, on a row made of the file's own cells; what it
+  accepts is written to small map tables, and the merge reads the staged rows through them.
+  A row that no map covers (a bad cell), an unknown customer or a duplicate key makes the
+  merge stop with a not-null violation; then (and when COPY itself refuses the file, or the
+  file holds a quote, a NUL or COPY's end marker) everything of this way is rolled back to a
+  savepoint and the file is read the other way, which reports it.
+- **Row by row** (every other CSV, JSON records): every row through `UsageImporter.parse`,
+  cells it has already accepted remembered, each good row streamed into COPY of a typed
+  staging table; every bad row's errors kept. The report is the chunked path's, error for
+  error: same lines, columns, values and reasons.
 
-The report is the chunked path's, error for error: same lines, columns, values and reasons.
-Everything runs in one transaction: all rows or none.
+The merge is one statement: the staged rows keyed (the customer by a join, a window counting
+each key's rows), LEFT JOINed to the stored usage; new keys are INSERTed in key order, changed
+values UPDATEd by id, unchanged rows neither rewritten nor locked. A row without a customer or
+with a twin puts NULL into ``customer_id``, and the statement stops. No ON CONFLICT: usage
+imports take a transaction-level advisory lock, so no other import inserts the same keys
+meanwhile. Usage has no database-level foreign key to its customer (a checked row costs more
+than the whole merge at a million rows); the file's customers are locked FOR KEY SHARE
+instead, so none of them can be deleted before the commit, and a customer's deletion deletes
+its usage through the ORM's cascade. Everything runs in one transaction: all rows or none.
 """
 
 from __future__ import annotations
@@ -26,6 +37,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+import psycopg
 from django.db import DatabaseError, connection, transaction
 
 from scoring.imports.base import (
@@ -35,9 +47,9 @@ from scoring.imports.base import (
     duplicate_error,
     unknown_customer_error,
 )
-from scoring.imports.fields import FieldError
+from scoring.imports.fields import PLAIN_SHAPES, FieldError
 from scoring.imports.result import ImportResult, RowError
-from scoring.imports.sources import RowSource
+from scoring.imports.sources import NotPlain, PlainCsv, RowSource
 from scoring.imports.usage import MEASURES, UsageImporter, UsageRow, _columns
 from scoring.models import Customer
 from scoring.services import scores_recompute_after_change
@@ -48,7 +60,10 @@ VALUE_CACHE = 100_000
 # Text handed to COPY in pieces of about this many characters.
 COPY_BUFFER_CHARS = 1 << 20
 
-NOT_NULL_VIOLATION = "23502"
+# What stops the merge at a row it cannot write: a NULL customer, a twin of a new key.
+STOPPED = frozenset({"23502", "23505"})
+# pg_advisory_xact_lock key of usage imports ("usage" in ASCII).
+ADVISORY_LOCK = 0x7573616765
 # About 100 MB sorts a million staged rows.
 MERGE_WORK_MEM = "256MB"
 
@@ -166,7 +181,6 @@ def load(importer: KindImporter[Any], source: RowSource) -> ImportResult:
         with transaction.atomic():
             counts, organization_ids = _load(importer, source)
             started = time.perf_counter()
-        # The foreign keys are deferred: their checks run at the commit.
         last_phases["commit"] = time.perf_counter() - started
     except _Refused as refused:
         result.errors = sorted(refused.errors, key=lambda error: error.line)
@@ -183,47 +197,17 @@ def load(importer: KindImporter[Any], source: RowSource) -> ImportResult:
 def _load(importer: UsageImporter, source: RowSource) -> tuple[Counts, set[int]]:
     last_phases.clear()
     clock = _Clock()
-    errors: list[RowError] = []
-    stager = _Stager(importer, errors)
     # Parsing reads the workload catalog once; not while COPY holds the connection.
     importer.load_catalogs()
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"CREATE TEMPORARY TABLE {STAGE} ("
-            " line integer NOT NULL, month date NOT NULL, platform text NOT NULL,"
-            " measure text NOT NULL, workload text NOT NULL, customer_id text NOT NULL,"
-            " value numeric(16, 2) NOT NULL) ON COMMIT DROP"
-        )
-        copy_sql = (
-            f"COPY {STAGE} (line, month, platform, measure, workload, customer_id, value)"
-            " FROM STDIN"
-        )
-        # The driver's own cursor: Django's wrapper has no COPY.
-        with cursor.cursor.copy(copy_sql) as copy:
-            buffer: list[str] = []
-            size = 0
-            for line, values, problems in source.rows(importer.spec):
-                if values is None:
-                    errors.extend(problems)
-                    continue
-                text = stager.line(line, values, problems)
-                if text:
-                    buffer.append(text)
-                    size += len(text)
-                    if size >= COPY_BUFFER_CHARS:
-                        copy.write("".join(buffer))
-                        buffer.clear()
-                        size = 0
-            copy.write("".join(buffer))
-        clock.lap("read, parse and COPY")
-        cursor.execute(f"ANALYZE {STAGE}")
-        if errors:
-            raise _Refused(errors + _database_errors(cursor, importer))
-        counts = _merge(cursor, importer, stager.staged)
-        clock.lap("merge")
-        importer.on_written(stager.staged)
-        organization_ids = _organizations(cursor)
-        cursor.execute(f"DROP TABLE {STAGE}")
+        # One usage import at a time: the merge inserts without ON CONFLICT.
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [ADVISORY_LOCK])
+        plain_of = getattr(source, "plain", None)  # CSV sources
+        plain = plain_of(importer.spec) if plain_of is not None else None
+        loaded = _load_plain(cursor, importer, plain, clock) if plain is not None else None
+        if loaded is None:
+            loaded = _load_rows(cursor, importer, source, clock)
+    counts, organization_ids = loaded
     if counts.created or counts.updated:
         # Unchanged data leaves scores as they are: nothing to recompute.
         scores_recompute_after_change(organization_ids=organization_ids)
@@ -231,9 +215,73 @@ def _load(importer: UsageImporter, source: RowSource) -> tuple[Counts, set[int]]
     return counts, organization_ids
 
 
+def _load_rows(
+    cursor: Any, importer: UsageImporter, source: RowSource, clock: _Clock
+) -> tuple[Counts, set[int]]:
+    """Every row parsed in Python and streamed into a typed staging table, then merged."""
+    errors: list[RowError] = []
+    stager = _Stager(importer, errors)
+    cursor.execute(
+        f"CREATE TEMPORARY TABLE {STAGE} ("
+        " line integer NOT NULL, month date NOT NULL, platform text NOT NULL,"
+        " measure text NOT NULL, workload text NOT NULL, customer_id text NOT NULL,"
+        " value numeric(16, 2) NOT NULL) ON COMMIT DROP"
+    )
+    copy_sql = (
+        f"COPY {STAGE} (line, month, platform, measure, workload, customer_id, value) FROM STDIN"
+    )
+    # The driver's own cursor: Django's wrapper has no COPY.
+    with cursor.cursor.copy(copy_sql) as copy:
+        buffer: list[str] = []
+        size = 0
+        for line, values, problems in source.rows(importer.spec):
+            if values is None:
+                errors.extend(problems)
+                continue
+            text = stager.line(line, values, problems)
+            if text:
+                buffer.append(text)
+                size += len(text)
+                if size >= COPY_BUFFER_CHARS:
+                    copy.write("".join(buffer))
+                    buffer.clear()
+                    size = 0
+        copy.write("".join(buffer))
+    clock.lap("read, parse and COPY")
+    cursor.execute(f"ANALYZE {STAGE}")
+    if errors:
+        raise _Refused(errors + _database_errors(cursor, importer))
+    customers = connection.ops.quote_name(Customer._meta.db_table)
+    keyed = (
+        f"SELECT c.id AS customer_pk, s.measure, s.workload, s.month, s.value"
+        f" FROM {STAGE} s LEFT JOIN {customers} c"
+        f"  ON c.platform = s.platform AND c.customer_id = s.customer_id"
+    )
+    file_customers = (
+        f"SELECT c.id FROM {customers} c JOIN (SELECT DISTINCT platform, customer_id"
+        f" FROM {STAGE}) s ON c.platform = s.platform AND c.customer_id = s.customer_id"
+    )
+    _lock_customers(cursor, file_customers)
+    try:
+        counts = _merge(cursor, keyed, stager.staged)
+    except _Stopped:
+        errors = _database_errors(cursor, importer)
+        if not errors:  # a key written meanwhile by another door: the job can run again
+            raise RuntimeError("Usage of the file's customers changed during the import.") from None
+        raise _Refused(errors) from None
+    clock.lap("merge")
+    importer.on_written(stager.staged)
+    organization_ids = _organizations(cursor, file_customers)
+    cursor.execute(f"DROP TABLE {STAGE}")
+    return counts, organization_ids
+
+
 class _Clock:
     def __init__(self) -> None:
-        self._last = time.perf_counter()
+        self._start = self._last = time.perf_counter()
+
+    def since_start(self) -> float:
+        return time.perf_counter() - self._start
 
     def lap(self, phase: str) -> None:
         now = time.perf_counter()
@@ -241,45 +289,220 @@ class _Clock:
         self._last = now
 
 
-def _merge(cursor: Any, importer: UsageImporter, staged: int) -> Counts:
-    """One INSERT … ON CONFLICT of the new and changed rows; the counts from its RETURNING."""
-    table, key, value, _ = _columns()
+class _Stopped(Exception):
+    """The merge met a row it cannot write (no customer, a twin, a cell no map covers)."""
+
+
+def _lock_customers(cursor: Any, customer_ids_sql: str) -> None:
+    """FOR KEY SHARE on the file's customers: none can be deleted before the commit (usage has
+    no database-level foreign key to check it)."""
     customers = connection.ops.quote_name(Customer._meta.db_table)
-    # xmax = 0 marks a freshly inserted row. Rows whose stored value is the same are left out
-    # by the anti-join, before ON CONFLICT would lock them. A row without a customer (the LEFT
-    # JOIN found none) or with a twin in the file (copies > 1, kept whatever the anti-join says)
-    # is written with a NULL customer: the not-null violation stops the statement, and only
-    # then are the report queries run. The window sorts by the unique key, which is also the
-    # order the index is cheapest to insert in.
-    sql = (
-        f"WITH written AS ("
-        f" INSERT INTO {table} ({key}, {value})"
-        f" SELECT CASE WHEN k.copies = 1 THEN k.customer_pk END,"
-        f"  k.measure, k.workload, k.month, k.value"
-        f" FROM (SELECT c.id AS customer_pk, s.measure, s.workload, s.month, s.value,"
-        f"  count(*) OVER (PARTITION BY c.id, s.measure, s.workload, s.month) AS copies"
-        f"  FROM {STAGE} s LEFT JOIN {customers} c"
-        f"   ON c.platform = s.platform AND c.customer_id = s.customer_id) k"
-        f" WHERE k.copies > 1 OR NOT EXISTS (SELECT FROM {table} u"
-        f"  WHERE u.customer_id = k.customer_pk AND u.measure = k.measure"
-        f"  AND u.workload = k.workload AND u.month = k.month AND u.value = k.value)"
-        f" ON CONFLICT ({key}) DO UPDATE SET {value} = EXCLUDED.{value}"
-        f" WHERE {table}.{value} IS DISTINCT FROM EXCLUDED.{value}"
-        f" RETURNING (xmax = 0) AS created)"
-        f" SELECT count(*) FILTER (WHERE created), count(*) FILTER (WHERE NOT created) FROM written"
+    cursor.execute(
+        f"SELECT count(*) FROM (SELECT FROM {customers} c"
+        f" WHERE c.id IN ({customer_ids_sql}) FOR KEY SHARE OF c) locked"
     )
-    # The window sorts the whole file: in memory, not in temporary files (for this transaction).
+
+
+def _merge(cursor: Any, keyed_sql: str, staged: int) -> Counts:
+    """Insert the new keys and update the changed values of `keyed_sql`'s rows (customer_pk,
+    measure, workload, month, value; customer_pk NULL for a row that cannot be written).
+
+    A row without a customer is inserted with a NULL customer (the not-null violation stops
+    the statement), twins of a new key meet the unique index (a unique violation), twins of a
+    stored key are counted: each raises _Stopped, with everything of the statement undone.
+    """
+    table, key, value, pk = _columns()
+    sql = (
+        f"WITH k AS ("
+        f" SELECT r.customer_pk, r.measure, r.workload, r.month, r.value,"
+        f"  u.{pk} AS usage_pk, u.{value} AS stored"
+        f" FROM ({keyed_sql}) r LEFT JOIN {table} u ON u.customer_id = r.customer_pk"
+        f"  AND u.measure = r.measure AND u.workload = r.workload AND u.month = r.month),"
+        f" inserted AS (INSERT INTO {table} ({key}, {value})"
+        f"  SELECT customer_pk, measure, workload, month, value FROM k WHERE usage_pk IS NULL),"
+        f" updated AS (UPDATE {table} u SET {value} = k.value FROM k"
+        f"  WHERE u.{pk} = k.usage_pk AND k.value <> k.stored)"
+        f" SELECT count(*) FILTER (WHERE usage_pk IS NULL),"
+        f"  count(*) FILTER (WHERE value <> stored),"
+        f"  (SELECT count(*) FROM (SELECT FROM k WHERE usage_pk IS NOT NULL"
+        f"   GROUP BY usage_pk HAVING count(*) > 1) twins)"
+        f" FROM k"
+    )
+    # Hash tables of a million rows: in memory, not in temporary files (for this transaction).
     # (The savepoint is kept to the end of the transaction: releasing it would cost a query.)
     cursor.execute(f"SET LOCAL work_mem = '{MERGE_WORK_MEM}'; SAVEPOINT scoring_usage_merge")
     try:
         cursor.execute(sql)
+        created, updated, twins = cursor.fetchone()
     except DatabaseError as exc:
-        if getattr(exc.__cause__, "sqlstate", None) != NOT_NULL_VIOLATION:
+        if getattr(exc.__cause__, "sqlstate", None) not in STOPPED:
             raise
+        twins = None
+    if twins is None or twins:
         cursor.execute("ROLLBACK TO SAVEPOINT scoring_usage_merge")
-        raise _Refused(_database_errors(cursor, importer)) from None
-    created, updated = cursor.fetchone()
+        raise _Stopped
     return Counts(created, updated, staged - created - updated)
+
+
+# The plain way's tables: the file's cells as text, and what the importer made of them.
+RAW = "scoring_import_usage_raw"
+CONTEXTS = "scoring_import_usage_contexts"
+CUSTOMERS = "scoring_import_usage_customers"
+# A value's shape: its text with every digit written 9 (`fields.PLAIN_SHAPES`).
+SHAPE_SQL = "translate(c_value, '0123456789', '9999999999')"
+
+
+def _load_plain(
+    cursor: Any, importer: UsageImporter, plain: PlainCsv, clock: _Clock
+) -> tuple[Counts, set[int]] | None:
+    """The plain way (module docstring); None, everything of it rolled back, when the file
+    must be read row by row."""
+    cursor.execute(f"SET LOCAL work_mem = '{MERGE_WORK_MEM}'; SAVEPOINT scoring_usage_plain")
+    try:
+        return _plain(cursor, importer, plain, clock)
+    except (NotPlain, _Stopped, psycopg.Error):
+        # psycopg.Error: COPY refused the file (its errors are the driver's, not Django's).
+        cursor.execute("ROLLBACK TO SAVEPOINT scoring_usage_plain")
+        last_phases["plain way given up"] = clock.since_start()
+        return None
+
+
+def _plain(
+    cursor: Any, importer: UsageImporter, plain: PlainCsv, clock: _Clock
+) -> tuple[Counts, set[int]]:
+    columns = importer.spec.columns
+    cells = ", ".join(f"c_{column} text NOT NULL DEFAULT ''" for column in columns)
+    # Line 1 is the header: the first data row is line 2, and COPY numbers the rows in order.
+    cursor.execute(
+        f"CREATE TEMPORARY TABLE {RAW} (line integer GENERATED ALWAYS AS IDENTITY"
+        f" (START WITH 2), {cells}) ON COMMIT DROP"
+    )
+    given = ", ".join(f"c_{column}" for column in plain.columns)
+    with cursor.cursor.copy(
+        f"COPY {RAW} ({given}) FROM STDIN WITH (FORMAT csv, FORCE_NOT_NULL ({given}))"
+    ) as copy:
+        for block in plain.blocks():
+            copy.write(block)
+    staged = cursor.cursor.rowcount
+    if staged != plain.lines:
+        raise NotPlain  # not one row per line (lone carriage returns)
+    clock.lap("read and COPY")
+    _learn(cursor, importer)
+    clock.lap("cells checked")
+    customers = _learned_customers(cursor)
+    # Every value's shape was found plain for its measure (`_learn`): the cast cannot fail.
+    keyed = (
+        f"SELECT m.customer_pk, x.measure, x.workload, x.month, r.c_value::numeric AS value"
+        f" FROM {RAW} r"
+        f" LEFT JOIN {CONTEXTS} x ON x.c_month = r.c_month AND x.c_platform = r.c_platform"
+        f"  AND x.c_measure = r.c_measure AND x.c_workload = r.c_workload"
+        f" LEFT JOIN {CUSTOMERS} m"
+        f"  ON m.c_platform = r.c_platform AND m.c_customer_id = r.c_customer_id"
+    )
+    _lock_customers(cursor, customers)
+    counts = _merge(cursor, keyed, staged)
+    clock.lap("merge")
+    importer.on_written(staged)
+    organization_ids = _organizations(cursor, customers)
+    cursor.execute(f"DROP TABLE {RAW}, {CONTEXTS}, {CUSTOMERS}")
+    return counts, organization_ids
+
+
+def _learned_customers(cursor: Any) -> str:
+    """Resolve the learned customers to their primary keys; SQL selecting those keys."""
+    customers = connection.ops.quote_name(Customer._meta.db_table)
+    cursor.execute(
+        f"UPDATE {CUSTOMERS} m SET customer_pk = c.id FROM {customers} c"
+        f" WHERE c.platform = m.platform AND c.customer_id = m.customer_id"
+    )
+    return f"SELECT customer_pk FROM {CUSTOMERS} WHERE customer_pk IS NOT NULL"
+
+
+def _learn(cursor: Any, importer: UsageImporter) -> None:
+    """What the importer makes of each distinct context and customer, asked on rows made of
+    the file's own cells; and every value's shape, per measure cell (one scan, the three
+    groupings at once). The maps hold what the importer accepted; a value of a shape that is
+    not plain for its measure means the file is read row by row (NotPlain)."""
+    cursor.execute(
+        f"SELECT GROUPING(c_month, c_customer_id, {SHAPE_SQL}), c_month, c_platform, c_measure,"
+        f" c_workload, c_customer_id, {SHAPE_SQL}, min(c_customer_id), min(c_value)"
+        f" FROM {RAW} GROUP BY GROUPING SETS ((c_month, c_platform, c_measure, c_workload),"
+        f" (c_platform, c_customer_id), (c_measure, {SHAPE_SQL}))"
+    )
+    found = cursor.fetchall()
+    contexts = []
+    # Per platform cell: a row the importer accepted, to ask about customers on.
+    templates: dict[str, dict[str, str]] = {}
+    parsers: dict[str, Callable[[str], Decimal]] = {}  # per measure cell
+    for grouping, month, platform, measure, workload, _, _, customer_id, value in found:
+        if grouping != CONTEXT_GROUPING:
+            continue
+        cells = {
+            "month": month,
+            "platform": platform,
+            "measure": measure,
+            "workload": workload,
+            "customer_id": customer_id,
+            "value": value,
+        }
+        row = _accepted(importer, cells)
+        if row is None:
+            continue  # a bad row is in the file: the merge stops at it
+        contexts.append((month, platform, measure, workload, row.month, row.measure, row.workload))
+        templates.setdefault(platform, cells)
+        parsers[measure] = MEASURES[row.measure].parse_value
+    for grouping, _, _, measure, _, _, shape, _, _ in found:
+        if grouping != SHAPE_GROUPING:
+            continue
+        parser = parsers.get(measure)
+        if parser is None or shape not in PLAIN_SHAPES.get(parser, frozenset()):
+            raise NotPlain  # a value the parsers are to read (or a bad one: they report it)
+    _fill(
+        cursor,
+        CONTEXTS,
+        "c_month text, c_platform text, c_measure text, c_workload text, month date,"
+        " measure text, workload text",
+        contexts,
+    )
+    learned = []
+    for grouping, _, platform, _, _, customer_id, _, _, _ in found:
+        template = templates.get(platform)
+        if grouping != CUSTOMER_GROUPING or template is None:
+            continue
+        row = _accepted(importer, {**template, "customer_id": customer_id})
+        if row is not None:
+            learned.append((platform, customer_id, row.platform, row.customer_id))
+    _fill(
+        cursor,
+        CUSTOMERS,
+        "c_platform text, c_customer_id text, platform text, customer_id text, customer_pk bigint",
+        learned,
+        columns="c_platform, c_customer_id, platform, customer_id",
+    )
+
+
+# GROUPING(c_month, c_customer_id, shape) of each grouping set: a bit per column left out.
+CONTEXT_GROUPING, CUSTOMER_GROUPING, SHAPE_GROUPING = 0b011, 0b101, 0b110
+
+
+def _accepted(importer: UsageImporter, cells: dict[str, str]) -> UsageRow | None:
+    """The importer's row for these cells (stripped, as `CsvSource.rows` gives them), or None."""
+    errors: list[RowError] = []
+    values = {column: cell.strip() for column, cell in cells.items()}
+    if not any(values.values()):
+        return None
+    return importer.parse(RowReader(0, values, errors))
+
+
+def _fill(
+    cursor: Any, table: str, definition: str, rows: list[tuple[Any, ...]], columns: str = ""
+) -> None:
+    cursor.execute(f"CREATE TEMPORARY TABLE {table} ({definition}) ON COMMIT DROP")
+    target = f"{table} ({columns})" if columns else table
+    with cursor.cursor.copy(f"COPY {target} FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+    cursor.execute(f"ANALYZE {table}")
 
 
 def _database_errors(cursor: Any, importer: UsageImporter) -> list[RowError]:
@@ -310,13 +533,10 @@ def _database_errors(cursor: Any, importer: UsageImporter) -> list[RowError]:
     return errors
 
 
-def _organizations(cursor: Any) -> set[int]:
+def _organizations(cursor: Any, customer_ids_sql: str) -> set[int]:
     """The organizations associated (any type, any time) with any customer of the file."""
-    customers = connection.ops.quote_name(Customer._meta.db_table)
     cursor.execute(
         f"SELECT DISTINCT a.organization_id FROM scoring_association a"
-        f" JOIN {customers} c ON c.id = a.customer_id"
-        f" JOIN (SELECT DISTINCT platform, customer_id FROM {STAGE}) s"
-        f"  ON c.platform = s.platform AND c.customer_id = s.customer_id"
+        f" WHERE a.customer_id IN ({customer_ids_sql})"
     )
     return {organization_id for (organization_id,) in cursor.fetchall()}

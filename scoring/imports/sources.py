@@ -9,10 +9,11 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
 import math
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from typing import IO, Any, Protocol
 
@@ -98,6 +99,82 @@ class CsvSource:
                 continue
             problems = tuple(_text_problems(start, values))
             yield start, values, problems
+
+    def plain(self, spec: KindSpec) -> PlainCsv | None:
+        """The file for a database's own CSV reader, or None when its header line is not plain
+        or not right for the kind (then `rows` reports it)."""
+        self._stream.seek(self._start)
+        first = b""
+        try:
+            while b"\n" not in first:
+                data = self._read_bytes()
+                if not data:
+                    break
+                first += data
+        except NotPlain:
+            return None
+        first = first.removeprefix(codecs.BOM_UTF8)
+        end = first.find(b"\n") + 1 or len(first)
+        try:
+            header = first[:end].decode("utf-8")
+        except UnicodeDecodeError:
+            return None
+        if '"' in header or "\x00" in header or "\r" in header.rstrip("\r\n"):
+            return None
+        columns, problems = _check_header(header.rstrip("\r\n").split(","), spec)
+        if problems:
+            return None
+        return PlainCsv(columns, first[end:], iter(self._read_bytes, b""))
+
+    def _read_bytes(self) -> bytes:
+        try:
+            data = self._stream.read(BLOCK_BYTES)
+        except UnicodeDecodeError:  # a text stream over bytes that are not UTF-8
+            raise NotPlain from None
+        return data if self._binary else data.encode("utf-8", "surrogatepass")
+
+
+class NotPlain(Exception):
+    """The file holds what only the row-by-row reader reads as `CsvSource.rows` does."""
+
+
+class PlainCsv:
+    """A CSV file without quotes that a database's own CSV reader can take as it is.
+
+    `columns` are the header's columns in file order; `blocks` yields the UTF-8 bytes after the
+    header line and raises NotPlain at the first character that would make the database's
+    reading differ from `CsvSource.rows`: a quote (a quoted cell may span lines, so line
+    numbers would drift), a NUL, a backslash-dot (COPY's end-of-data marker). What the
+    database refuses itself (a row of another width, a blank line, bytes that are not UTF-8,
+    mixed line ends) makes its COPY fail; `lines` (the data lines read) lets the caller check
+    the database read one row per line. Either way the caller reads the file again with
+    `rows`, which reports it.
+    """
+
+    SPECIAL = (b'"', b"\x00", b"\\.")
+
+    def __init__(self, columns: list[str], first: bytes, rest: Iterator[bytes]) -> None:
+        self.columns = columns
+        self.lines = 0
+        # Told the data lines read so far, after each block (a progress display listens here).
+        self.on_lines: Callable[[int], None] | None = None
+        self._first = first
+        self._rest = rest
+
+    def blocks(self) -> Iterator[bytes]:
+        last = b""
+        for block in itertools.chain((self._first,), self._rest):
+            if not block:
+                continue
+            if any(special in block for special in self.SPECIAL) or (last + block[:1]) == b"\\.":
+                raise NotPlain
+            self.lines += block.count(b"\n")
+            last = block[-1:]
+            yield block
+            if self.on_lines is not None:
+                self.on_lines(self.lines)
+        if last and last != b"\n":
+            self.lines += 1  # the last line has no line end
 
 
 class PhysicalLines:

@@ -14,7 +14,7 @@ from typing import IO, Any, Protocol
 from scoring.imports.api import _importer, _load, _validate
 from scoring.imports.base import KindImporter
 from scoring.imports.result import ImportResult
-from scoring.imports.sources import CsvSource, RowSource, SourceRow
+from scoring.imports.sources import CsvSource, PlainCsv, RowSource, SourceRow
 from scoring.imports.specs import KindSpec
 
 # Tell the progress every this many rows (and at the end of each pass).
@@ -46,6 +46,14 @@ class _CountingSource:
                 self._progress.validated(count)
         if validating:
             self._progress.validated(count)
+
+    def plain(self, spec: KindSpec) -> PlainCsv | None:
+        """The source's plain CSV (the set-based import's COPY way), its lines counted."""
+        plain_of = getattr(self._source, "plain", None)
+        plain: PlainCsv | None = plain_of(spec) if plain_of is not None else None
+        if plain is not None:
+            plain.on_lines = self._progress.validated
+        return plain
 
 
 def _tracked(importer: KindImporter[Any], progress: Progress) -> KindImporter[Any]:

@@ -160,7 +160,7 @@ def test_usage_import_queries_do_not_grow_with_rows(db, django_assert_max_num_qu
 
     with CaptureQueriesContext(connection) as fifty:
         import_csv("usage", usage_file(many[:5], 10))
-    with django_assert_max_num_queries(10) as five_hundred:
+    with django_assert_max_num_queries(20) as five_hundred:
         result = import_csv("usage", usage_file(many, 10))
 
     assert result.rows == 500

@@ -7,15 +7,19 @@ included) and the whole report (counts, organizations, every error).
 
 from __future__ import annotations
 
+import io
+import random
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
+import psycopg
 import pytest
 from django.db import connection, transaction
 
 from scoring.imports import import_csv, setbased
 from scoring.imports.api import _load_chunked
+from scoring.imports.fields import PLAIN_SHAPES, VALUE_DIGITS, VALUE_PLACES, FieldError
 from scoring.imports.sources import CsvSource, RecordsSource
 from scoring.imports.usage import UsageImporter
 from scoring.models import Customer, Usage, UsageYear
@@ -45,25 +49,43 @@ def tables() -> dict[str, set[tuple[Any, ...]]]:
     return {"usage": usage, "usage_year": years}
 
 
-def both(data: str | list[dict[str, object]]) -> dict[str, Any]:
+Data = str | bytes | list[dict[str, object]]
+
+
+def _source(data: Data) -> CsvSource | RecordsSource:
+    if isinstance(data, list):
+        return RecordsSource(data)
+    return CsvSource(io.BytesIO(data) if isinstance(data, bytes) else csv_file(data))
+
+
+def both(data: Data) -> dict[str, Any]:
     """The report and the tables each path leaves; nothing of either stays written."""
     outcomes = {}
     for name, load in LOADERS.items():
         with transaction.atomic():
             importer = UsageImporter()
             assert setbased.applies(importer)
-            source = RecordsSource(data) if isinstance(data, list) else CsvSource(csv_file(data))
-            result = load(importer, source)
-            outcomes[name] = (result.as_dict(), tables())
+            setbased.last_phases.clear()
+            result = load(importer, _source(data))
+            outcomes[name] = (result.as_dict(), tables(), way())
             transaction.set_rollback(True)
     return outcomes
 
 
-def assert_same(data: str | list[dict[str, object]]) -> dict[str, Any]:
+def way() -> str:
+    """Which way the last set-based load went: "plain" (COPY of the file itself) or "rows"."""
+    if "plain way given up" in setbased.last_phases:
+        return "rows"
+    return "plain" if "read and COPY" in setbased.last_phases else "rows"
+
+
+def assert_same(data: Data, *, expected_way: str | None = None) -> dict[str, Any]:
     outcomes = both(data)
     chunked, set_based = outcomes["chunked"], outcomes["set-based"]
     assert set_based[0] == chunked[0]
     assert set_based[1] == chunked[1]
+    if expected_way is not None:
+        assert set_based[2] == expected_way
     return chunked[0]
 
 
@@ -92,7 +114,7 @@ def many_rows(months: int, *, bump: int = 0) -> str:
 
 
 def test_new_rows_give_the_same_tables_and_report(org, customers):
-    report = assert_same(many_rows(30))
+    report = assert_same(many_rows(30), expected_way="plain")
 
     assert (report["created"], report["updated"], report["unchanged"]) == (150, 0, 0)
     assert report["organization_ids"] == [org.id]
@@ -101,7 +123,7 @@ def test_new_rows_give_the_same_tables_and_report(org, customers):
 def test_a_reimport_changes_nothing_on_either_path(customers):
     import_csv("usage", csv_file(many_rows(30)))
 
-    report = assert_same(many_rows(30))
+    report = assert_same(many_rows(30), expected_way="plain")
 
     assert (report["created"], report["updated"], report["unchanged"]) == (0, 0, 150)
 
@@ -109,7 +131,7 @@ def test_a_reimport_changes_nothing_on_either_path(customers):
 def test_changed_and_new_values_are_counted_alike(customers):
     import_csv("usage", csv_file(many_rows(24)))
 
-    report = assert_same(many_rows(30, bump=5))
+    report = assert_same(many_rows(30, bump=5), expected_way="plain")
 
     # 30 new rows (6 more months); every third of the first 24 months bumped on 3 series.
     assert (report["created"], report["updated"], report["unchanged"]) == (30, 24, 96)
@@ -149,7 +171,7 @@ def test_bad_rows_are_reported_alike_and_nothing_is_written(customers):
     UsageFactory(customer=customers["m365"], month=date(2023, 12, 1))
     before = tables()
 
-    report = assert_same(BAD)
+    report = assert_same(BAD, expected_way="rows")
 
     assert not report["ok"]
     assert len(report["errors"]) == 16
@@ -160,7 +182,7 @@ def test_an_unknown_customer_alone_stops_the_merge(customers):
     """No row fails in Python: the merge itself finds the customer missing."""
     text = USAGE + f"\n2024-02,azure,77,acr_usd,security,5\n2024-03,m365,{M365_A},paid_seats,,3"
 
-    report = assert_same(text)
+    report = assert_same(text, expected_way="rows")
 
     assert [(e["line"], e["value"]) for e in report["errors"]] == [(9, "77")]
 
@@ -171,7 +193,7 @@ def test_a_duplicate_alone_is_found_whatever_is_stored(customers, value):
     UsageFactory(customer=customers["m365"], month=date(2024, 1, 1), value=Decimal(30))
     text = USAGE + f"\n2024-01,m365,{M365_A},paid_seats,,{value}"
 
-    report = assert_same(text)
+    report = assert_same(text, expected_way="rows")
 
     assert [(e["line"], e["reason"]) for e in report["errors"]] == [(9, "duplicate of line 2")]
 
@@ -225,3 +247,121 @@ def test_import_csv_takes_the_set_based_path_on_postgresql(customers):
     assert (result.created, result.updated, result.unchanged) == (6, 0, 0)
     assert "merge" in setbased.last_phases
     assert Usage.objects.count() == 6
+
+
+def _bytes(text: str, *, newline: str = "\n", bom: bool = False) -> bytes:
+    lines = [line.strip() for line in text.strip().splitlines()]
+    return (b"\xef\xbb\xbf" if bom else b"") + newline.join(lines).encode() + newline.encode()
+
+
+def _reordered(text: str) -> str:
+    """The file with its columns in another order and its header in capitals."""
+    rows = [line.strip().split(",") for line in text.strip().splitlines()]
+    order = [5, 3, 2, 1, 0, 4]
+    rows[0] = [cell.upper() for cell in rows[0]]
+    return "\n".join(",".join(row[i] for i in order) for row in rows)
+
+
+PLAIN_FILES = {
+    "crlf": _bytes(USAGE, newline="\r\n"),
+    "bom": _bytes(USAGE, bom=True),
+    "columns-reordered-and-upper-case": _bytes(_reordered(USAGE)),
+    "no-workload-column": _bytes(
+        f"""
+        month,platform,customer_id,measure,value
+        2024-01,m365,{M365_A},paid_seats,30
+        2024-01,dynamics,{DYN_A},paid_seats,40
+        """
+    ),
+    "no-line-end-at-the-end": _bytes(USAGE).rstrip(b"\n"),
+    "leading-zeros": _bytes(USAGE.replace(",30\n", ",0030\n").replace("99.9", "099.90")),
+}
+
+
+@pytest.mark.parametrize("data", PLAIN_FILES.values(), ids=PLAIN_FILES.keys())
+def test_plain_files_go_the_copy_way_with_the_same_result(customers, data):
+    report = assert_same(data, expected_way="plain")
+
+    assert report["ok"]
+    assert report["created"] == report["rows"]
+
+
+# Files the plain way hands to the row-by-row reader: the same report, line for line.
+ROW_FILES = {
+    "quoted-cell": _bytes(USAGE.replace(",30\n", ',"30"\n')),
+    "quoted-line-break": _bytes(USAGE.replace("D365Sales,99.9", '"D365\nSales",99.9')),
+    "blank-line": _bytes(USAGE.replace("\n    2024-01,azure", "\n\n    2024-01,azure")),
+    "trailing-empty-row": _bytes(USAGE + "\n,,,,,"),
+    "mixed-line-ends": _bytes(USAGE).replace(b"\n", b"\r\n", 2),
+    "lone-carriage-returns": _bytes(USAGE, newline="\r"),
+    "value-with-spaces": _bytes(USAGE.replace(",30\n", ", 30 \n")),
+    "negative-zero": _bytes(USAGE.replace(",30\n", ",-0\n")),
+    "count-with-decimals": _bytes(USAGE.replace(",30\n", ",30.0\n")),
+    "three-decimals": _bytes(USAGE.replace("1250.50", "1250.505")),
+    "not-utf8": _bytes(USAGE).replace(b"Teams", b"T\xe9ams"),
+    "nul": _bytes(USAGE).replace(b"Teams", b"Te\x00ams"),
+    "copy-end-marker": _bytes(USAGE) + b"\\.\n" + _bytes(USAGE).split(b"\n", 1)[1],
+    "wider-row": _bytes(USAGE.replace(",30\n", ",30,extra\n")),
+    "unknown-header": _bytes(USAGE.replace("workload", "workloads")),
+}
+
+
+@pytest.mark.parametrize("data", ROW_FILES.values(), ids=ROW_FILES.keys())
+def test_other_files_are_read_row_by_row_with_the_same_report(customers, data):
+    assert_same(data, expected_way="rows")
+
+
+def test_every_plain_shape_reads_as_its_parser_reads_it(db):
+    """A cell of a plain shape is cast in SQL: the parsers accept it, as the same number."""
+    rng = random.Random(7)
+    texts: dict[str, Decimal] = {}
+    for parser, shapes in PLAIN_SHAPES.items():
+        for shape in shapes:
+            for _ in range(3):
+                text = "".join(rng.choice("0123456789") if c == "9" else c for c in shape)
+                texts[text] = parser(text)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT t, t::numeric(16, 2) FROM unnest(%s::text[]) t", [list(texts)])
+        cast = dict(cursor.fetchall())
+    assert cast == texts
+
+
+def test_the_plain_shapes_are_exactly_what_the_parsers_accept_unchanged():
+    """No shape is missing: a plain spelling the parsers take as written has a plain shape."""
+    for parser, shapes in PLAIN_SHAPES.items():
+        for digits in range(1, VALUE_DIGITS + 1):
+            for places in range(VALUE_PLACES + 1):
+                text = "1" * digits + ("." + "5" * places if places else "")
+                try:
+                    parser(text)
+                except FieldError:
+                    continue
+                assert translate_shape(text) in shapes, text
+
+
+def translate_shape(text: str) -> str:
+    return "".join("9" if c.isdigit() else c for c in text)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_files_customers_cannot_be_deleted_while_it_imports(customers):
+    """Usage has no database-level foreign key: the import locks the file's customers."""
+    # No workload: a transactional test's database has no catalog rows.
+    text = (
+        f"month,platform,customer_id,measure,workload,value\n2024-01,m365,{M365_A},paid_seats,,30"
+    )
+    with transaction.atomic():
+        setbased._load(UsageImporter(), CsvSource(csv_file(text)))
+        assert setbased.last_phases.get("read and COPY") is not None
+        settings = connection.settings_dict
+        with psycopg.connect(
+            host=settings["HOST"],
+            port=settings["PORT"] or 5432,
+            user=settings["USER"],
+            dbname=settings["NAME"],
+            autocommit=True,
+        ) as other:
+            other.execute("SET lock_timeout = '200ms'")
+            with pytest.raises(psycopg.errors.LockNotAvailable):
+                other.execute("DELETE FROM scoring_customer WHERE id = %s", [customers["m365"].pk])
+        transaction.set_rollback(True)
