@@ -474,9 +474,7 @@ def rule_sets_in_force_cached(*, as_of: date) -> list[RuleSetInForce]:
     return rule_sets_in_force_stamped(as_of=as_of)[1]
 
 
-def rule_sets_in_force_stamped(
-    *, as_of: date
-) -> tuple[tuple[object, ...], list[RuleSetInForce]]:
+def rule_sets_in_force_stamped(*, as_of: date) -> tuple[tuple[object, ...], list[RuleSetInForce]]:
     """The rule tables' stamp and `rule_sets_in_force` (reused while the stamp is unchanged).
 
     The stamp (the latest history id and the row count of every rule table) changes with any

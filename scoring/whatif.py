@@ -330,7 +330,8 @@ def _twin(organization: Organization, scenario: Scenario) -> Organization:
     associations, less the scenario's removals — that the scenario's additions go to.
 
     Measuring the twin gives the projected measures with the nightly scoring's statement, and
-    the real organization's rows are never touched. Bulk writes: no history rows, no recompute queued (and all of it rolled back).
+    the real organization's rows are never touched. Bulk writes: no history rows, no recompute
+    queued (and all of it rolled back).
     """
     twin = Organization(
         partner_id=str(uuid.uuid4().int)[:20],
