@@ -282,7 +282,9 @@ def whatif_project(
     for rs in rule_sets:
         code = rs.designation_code
         current = today.results[code]
-        if projected_measures is None:
+        if projected_measures is None or projected_measures[code] == today.measures[code]:
+            # The scenario changes nothing this designation reads: the engine would give
+            # today's result and path again.
             projected, path = current, today.paths[code]
         else:
             measures = projected_measures[code]
