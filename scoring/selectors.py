@@ -471,15 +471,26 @@ def _rules_stamp() -> tuple[object, ...]:
 
 def rule_sets_in_force_cached(*, as_of: date) -> list[RuleSetInForce]:
     """`rule_sets_in_force`, reused while the rule tables are unchanged (one query)."""
+    return rule_sets_in_force_stamped(as_of=as_of)[1]
+
+
+def rule_sets_in_force_stamped(*, as_of: date) -> tuple[tuple[object, ...], list[RuleSetInForce]]:
+    """The rule tables' stamp and `rule_sets_in_force` (reused while the stamp is unchanged).
+
+    The stamp (the latest history id and the row count of every rule table) changes with any
+    audited edit of the rules — a rule set, one of its metrics, sources, certification groups
+    or steps, the rate card, a certification's lifetime — so a cache of anything computed from
+    the rules can put it in its key (one query for both).
+    """
     stamp = _rules_stamp()
     cached = _RULES_CACHE.get(as_of)
     if cached is not None and cached[0] == stamp:
-        return cached[1]
+        return stamp, cached[1]
     rule_sets = rule_sets_in_force(as_of=as_of)
     if len(_RULES_CACHE) > 64:
         _RULES_CACHE.clear()
     _RULES_CACHE[as_of] = (stamp, rule_sets)
-    return rule_sets
+    return stamp, rule_sets
 
 
 def snapshot_list(

@@ -3,10 +3,17 @@
 The projection reuses the nightly scoring's exact measure SQL: inside one transaction a twin of
 the organization is written (its country, people, certifications and associations, less the
 removals), then the hypothetical rows for the twin (people and their certifications, customers,
-associations, usage); `compute_measures` runs for the organization and its twin in one call
-(today's and the projected measures), the engine scores every designation, and the transaction
-is rolled back whatever happens — so nothing persists, even on an error half-way, and the
-organization's own rows are never touched.
+associations, usage); `compute_measures` runs for the twin (the projected measures), the engine
+scores every designation, and the transaction is rolled back whatever happens — so nothing
+persists, even on an error half-way, and the organization's own rows are never touched.
+
+Today's measures of the organization are the same on every what-if request until its data or
+the rules change: `whatif_current_cached` keeps them in the cache with the scores and shortest
+paths from them, keyed by the organization, the as-of date, its latest scores' computation
+(every change of the data its scores read triggers a recompute, which changes it), its frozen
+tracks and the rule sets in force with the rule tables' stamp (any audited edit of the rules
+changes it). A page without a scenario reads them from there, and an update measures the twin
+alone.
 
 A hypothetical customer is a customer won over the past year: associated (with the type
 given) from twelve months before the current month, with nothing reported in that first
@@ -18,20 +25,25 @@ the certifications given, earned before the as-of date and not expiring.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.core.cache import cache
 from django.db import connection, models, transaction
 
 from portal.models import Certification, HeldCertification, Organization, Person
 from scoring import engine
 from scoring.engine.paths import ShortestPath, shortest_path
+from scoring.forecast import forecast_stamp
 from scoring.measures import add_months, compute_measures, current_month
-from scoring.models import Association, Customer, Measure, Usage
-from scoring.selectors import RuleSetInForce, rule_sets_in_force_cached
+from scoring.models import Association, Customer, Measure, TrackFreeze, Usage
+from scoring.selectors import RuleSetInForce, rule_sets_in_force_stamped
+
+CURRENT_CACHE_SECONDS = 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -175,32 +187,115 @@ def _measures(
     return dict(measures[organization.pk])
 
 
+def whatif_current_key(
+    *,
+    organization: Organization,
+    as_of: date,
+    rule_sets: Sequence[RuleSetInForce],
+    rules_stamp: tuple[object, ...],
+) -> str | None:
+    """The cache key of the organization's scores today; None when it has no scores yet
+    (nothing then says when its data changed, so nothing is cached). Two queries.
+
+    What the measures read: the organization's rows (a change of any triggers a recompute: the
+    latest scores' computation time), the shared telemetry (imports recompute the organizations
+    they touch), the tracks frozen for a term covering the date (enrolment and renewal write
+    them without a recompute) and the rules (the rule sets in force and the rule tables' stamp).
+    """
+    scores = forecast_stamp(organization=organization)
+    if not scores:
+        return None
+    frozen = list(
+        TrackFreeze.objects.for_org(organization)
+        .filter(starts_on__lte=as_of, ends_on__gte=as_of)
+        .order_by("pk")
+        .values_list("pk", "designation_id", "track", "starts_on", "ends_on")
+    )
+    rules = ",".join(str(rs.model.pk) for rs in rule_sets)
+    digest = hashlib.sha256(repr((rules_stamp, frozen)).encode()).hexdigest()[:32]
+    return f"scoring:whatif:current:{organization.pk}:{as_of.isoformat()}:{scores}:{rules}:{digest}"
+
+
+@dataclass(frozen=True)
+class CurrentScores:
+    """An organization's what-if starting point today, by designation code: its measures, the
+    engine's result from them, and the shortest path from there (None: none within the
+    search bound). What a page without a scenario shows, and the "today" of every update."""
+
+    measures: dict[str, engine.Measures]
+    results: dict[str, engine.DesignationResult]
+    paths: dict[str, ShortestPath | None]
+
+
+def _current_scores(
+    organization: Organization, as_of: date, rule_sets: Sequence[RuleSetInForce]
+) -> CurrentScores:
+    measures = _measures(organization, as_of, rule_sets)
+    results, paths = {}, {}
+    for rs in rule_sets:
+        code = rs.designation_code
+        results[code] = engine.score_designation(rs.rules, measures[code])
+        paths[code] = shortest_path(rs.rules, measures[code])
+    return CurrentScores(measures=measures, results=results, paths=paths)
+
+
+def whatif_current_cached(
+    *,
+    organization: Organization,
+    as_of: date,
+    rule_sets: Sequence[RuleSetInForce],
+    rules_stamp: tuple[object, ...],
+) -> CurrentScores:
+    """Today's measures, scores and shortest paths of the organization, from the cache while
+    its data and the rules are unchanged (`whatif_current_key`); computed (one measures
+    statement, the engine and the six path searches) and kept otherwise."""
+    key = whatif_current_key(
+        organization=organization, as_of=as_of, rule_sets=rule_sets, rules_stamp=rules_stamp
+    )
+    if key is None:
+        return _current_scores(organization, as_of, rule_sets)
+    current = cache.get(key)
+    if not isinstance(current, CurrentScores):
+        current = _current_scores(organization, as_of, rule_sets)
+        cache.set(key, current, CURRENT_CACHE_SECONDS)
+    return current
+
+
 def whatif_project(
     *, organization: Organization, scenario: Scenario, as_of: date, with_paths: bool = True
 ) -> WhatIf:
     """Every designation's score now and with the scenario applied, computed in a transaction
-    that is always rolled back: nothing of the scenario is saved."""
-    rule_sets = rule_sets_in_force_cached(as_of=as_of)  # by designation position
+    that is always rolled back: nothing of the scenario is saved.
+
+    Today's scores and paths come from the cache (`whatif_current_cached`): a page without a
+    scenario measures nothing, and an update measures the scenario's twin alone."""
+    rules_stamp, rule_sets = rule_sets_in_force_stamped(as_of=as_of)  # by designation position
     if not rule_sets:
         return WhatIf(as_of=as_of)
-    if scenario.empty:
-        current_measures = projected_measures = _measures(organization, as_of, rule_sets)
-    else:
-        current_measures, projected_measures = _measures_now_and_with(
-            organization, scenario, as_of, rule_sets
-        )
+    today = whatif_current_cached(
+        organization=organization, as_of=as_of, rule_sets=rule_sets, rules_stamp=rules_stamp
+    )
+    projected_measures = None
+    if not scenario.empty:
+        projected_measures = _measures_with(organization, scenario, as_of, rule_sets)
     projections = []
     for rs in rule_sets:
-        current = engine.score_designation(rs.rules, current_measures[rs.designation_code])
-        measures = projected_measures[rs.designation_code]
-        projected = engine.score_designation(rs.rules, measures)
-        path = shortest_path(rs.rules, measures) if with_paths else None
+        code = rs.designation_code
+        current = today.results[code]
+        if projected_measures is None or projected_measures[code] == today.measures[code]:
+            # The scenario changes nothing this designation reads: the engine would give
+            # today's result and path again.
+            projected, path = current, today.paths[code]
+        else:
+            measures = projected_measures[code]
+            projected = engine.score_designation(rs.rules, measures)
+            path = shortest_path(rs.rules, measures) if with_paths else None
         projections.append(
             Projection(
                 rule_set=rs,
                 current=current,
                 projected=projected,
-                path=path,
+                path=path if with_paths else None,
                 path_searched=with_paths,
             )
         )
@@ -236,9 +331,9 @@ def _twin(organization: Organization, scenario: Scenario) -> Organization:
     """A copy of the organization — its country, active people with their certifications and
     associations, less the scenario's removals — that the scenario's additions go to.
 
-    Measuring the organization and its twin in one `compute_measures` call gives today's and
-    the projected measures from one statement, and the real organization's rows are never
-    touched. Bulk writes: no history rows, no recompute queued (and all of it rolled back).
+    Measuring the twin gives the projected measures with the nightly scoring's statement, and
+    the real organization's rows are never touched. Bulk writes: no history rows, no recompute
+    queued (and all of it rolled back).
     """
     twin = Organization(
         partner_id=str(uuid.uuid4().int)[:20],
@@ -280,14 +375,14 @@ def _twin(organization: Organization, scenario: Scenario) -> Organization:
     return twin
 
 
-def _measures_now_and_with(
+def _measures_with(
     organization: Organization,
     scenario: Scenario,
     as_of: date,
     rule_sets: Sequence[RuleSetInForce],
-) -> tuple[dict[str, engine.Measures], dict[str, engine.Measures]]:
-    """Today's measures and the scenario's (on the organization's twin), then roll back."""
-    found: tuple[dict[str, engine.Measures], dict[str, engine.Measures]] | None = None
+) -> dict[str, engine.Measures]:
+    """The scenario's measures (on the organization's twin), then roll back."""
+    found: dict[str, engine.Measures] | None = None
     try:
         with transaction.atomic():
             twin = _twin(organization, scenario)
@@ -296,9 +391,9 @@ def _measures_now_and_with(
             if scenario.customers:
                 _write_customers(twin, scenario.customers, as_of)
             measures = compute_measures(
-                organization_ids=[organization.pk, twin.pk], as_of=as_of, rule_sets=rule_sets
+                organization_ids=[twin.pk], as_of=as_of, rule_sets=rule_sets
             )
-            found = dict(measures[organization.pk]), dict(measures[twin.pk])
+            found = dict(measures[twin.pk])
             raise _Rollback
     except _Rollback:
         pass

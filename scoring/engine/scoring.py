@@ -67,6 +67,16 @@ class MetricResult:
     unlocks: bool = False  # the gap names missing gate people ("… unlock this metric")
     stepped: bool = False  # a gated metric: each gap part names its own certifications
 
+    # `sources` is a read-only view, which does not pickle: a result in the cache (the what-if
+    # page's today) keeps a plain copy and is given its view again when read.
+    def __getstate__(self) -> dict[str, object]:
+        return {**self.__dict__, "sources": dict(self.sources)}
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        sources = state["sources"]
+        assert isinstance(sources, dict)
+        self.__dict__.update({**state, "sources": MappingProxyType(sources)})
+
 
 @dataclass(frozen=True)
 class TrackResult:

@@ -1,16 +1,32 @@
 """The what-if page: projections under a scenario, nothing written, isolation, queries."""
 
-from datetime import date
+import pickle
+from datetime import UTC, date, datetime
 from fractions import Fraction
+from types import MappingProxyType
 
 import pytest
 import time_machine
+from django.core.cache import cache
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from portal.models import HeldCertification, Person
-from scoring.models import Association, Customer, ScoreSnapshot, Usage, UsageYear
+from portal.models import Certification, HeldCertification, Person
+from scoring import services
+from scoring.models import (
+    Association,
+    Customer,
+    Designation,
+    MetricSource,
+    RuleSet,
+    ScoreSnapshot,
+    TrackFreeze,
+    Usage,
+    UsageYear,
+)
 from scoring.whatif import HypotheticalCustomer, HypotheticalPerson, Scenario, whatif_project
+from tests.factories import HeldCertificationFactory, PersonFactory
 from tests.scoring.test_services import security_partner
 
 AS_OF = date(2024, 6, 30)
@@ -266,3 +282,169 @@ def test_the_hypothetical_customers_are_capped(admin_client, org, security_66):
     body = admin_client.post(url(org), data, HTTP_HX_REQUEST="true").content.decode()
     assert "At most 500 hypothetical customers in all." in body
     assert projected_total(body, "security") == "66.6"
+
+
+# --- today's scores, cached --------------------------------------------------------------------
+
+
+@pytest.fixture
+def scored(org, security_66):
+    """The organization's scores computed: the latest computation keys today's what-if."""
+    services.scores_recompute(organization_ids=[org.pk], as_of=AS_OF)
+
+
+@pytest.fixture
+def measured(monkeypatch):
+    """The organizations of every measures statement the what-if runs, call by call."""
+    from scoring import whatif
+
+    calls = []
+    real = whatif.compute_measures
+
+    def spy(**kwargs):
+        calls.append(list(kwargs["organization_ids"]))
+        return real(**kwargs)
+
+    monkeypatch.setattr(whatif, "compute_measures", spy)
+    return calls
+
+
+def security(result):
+    return next(p for p in result.projections if p.rule_set.designation_code == "security")
+
+
+def test_the_second_page_view_reads_todays_scores_from_the_cache(
+    admin_client, org, scored, measured, django_assert_max_num_queries
+):
+    first = admin_client.get(url(org)).content.decode()
+    assert measured == [[org.pk]]
+    with CaptureQueriesContext(connection) as uncached:
+        cache.clear()
+        admin_client.get(url(org))
+    assert measured == [[org.pk], [org.pk]]
+    with django_assert_max_num_queries(10) as cached:
+        second = admin_client.get(url(org)).content.decode()
+    assert len(cached) < len(uncached)
+    assert measured == [[org.pk], [org.pk]]  # not measured again
+    for code in ("security", "modern-work", "infrastructure-azure"):
+        assert card(second, code) == card(first, code)  # the same scores and shortest paths
+    assert projected_total(second, "security") == "66.6"
+    assert 'data-testid="shortest-path"' in card(second, "security")
+
+
+def test_an_update_measures_the_scenarios_twin_alone(admin_client, org, scored, measured):
+    admin_client.get(url(org))
+    body = admin_client.post(url(org), person_post(), HTTP_HX_REQUEST="true").content.decode()
+    assert measured[0] == [org.pk]
+    assert len(measured) == 2 and len(measured[1]) == 1 and measured[1] != [org.pk]
+    assert projected_total(body, "security") == "73.3"
+    assert "Today 66.6 (+6.7)" in card(body, "security")
+
+
+def test_todays_scores_cache_round_trips_through_pickle(org, scored):
+    from scoring.selectors import rule_sets_in_force_stamped
+    from scoring.whatif import _current_scores
+
+    rule_sets = rule_sets_in_force_stamped(as_of=AS_OF)[1]
+    current = _current_scores(org, AS_OF, rule_sets)
+    again = pickle.loads(pickle.dumps(current))
+    assert again == current
+    metric = again.results["security"].metrics[0]
+    assert isinstance(metric.sources, MappingProxyType)  # still read-only
+
+
+def run_on_commit_callbacks():
+    """What a commit would run now. The service batches a transaction's recompute requests into
+    one callback, which the fixtures' audited writes registered already (so a capture context
+    opened later would see none)."""
+    callbacks, connection.run_on_commit = connection.run_on_commit, []
+    assert callbacks, "no recompute waits for the commit"
+    for _, callback, *_ in callbacks:
+        callback()
+
+
+def test_a_recompute_after_new_certifications_gives_fresh_current_scores(
+    admin_client, org, scored, measured
+):
+    assert projected_total(admin_client.get(url(org)).content.decode(), "security") == "66.6"
+    later = datetime(AS_OF.year, AS_OF.month, AS_OF.day, 9, tzinfo=UTC)
+    with time_machine.travel(later, tick=False):
+        # A fifth person with Security's certifications; the saves queue the recompute that
+        # every change of the data triggers, run as it would be after the commit.
+        person = PersonFactory(organization=org)
+        for code in SECURITY_CERTS.split(", "):
+            HeldCertificationFactory(
+                person=person, certification=Certification.objects.get(code=code)
+            )
+        run_on_commit_callbacks()
+        snapshot = ScoreSnapshot.objects.for_org(org).get(designation__code="security", as_of=AS_OF)
+        assert snapshot.computed_at == later  # recomputed
+        body = admin_client.get(url(org)).content.decode()
+    assert measured == [[org.pk], [org.pk]]
+    assert projected_total(body, "security") == "73.3"
+
+
+def test_data_changed_without_a_recompute_keeps_the_cached_scores(admin_client, org, scored):
+    """What the key promises, and no more: the data alone does not move it, a recompute does."""
+    admin_client.get(url(org))
+    Person.objects.for_org(org).update(active=False)  # no history, no recompute
+    assert projected_total(admin_client.get(url(org)).content.decode(), "security") == "66.6"
+
+
+def test_a_rule_set_edit_gives_fresh_current_scores(org, scored, measured):
+    before = security(whatif_project(organization=org, scenario=Scenario(), as_of=AS_OF))
+    assert measured == [[org.pk]]
+    whatif_project(organization=org, scenario=Scenario(), as_of=AS_OF)
+    assert measured == [[org.pk]]
+    rule_set = RuleSet.objects.get(designation__code="security")
+    rule_set.qualifying_total = 60
+    rule_set.min_metric_points = 0
+    rule_set.save()  # as the admin does: audited, a history row
+    after = security(whatif_project(organization=org, scenario=Scenario(), as_of=AS_OF))
+    assert measured == [[org.pk], [org.pk]]
+    assert not before.current.qualified and before.current.total == after.current.total
+    assert after.current.qualified and after.projected.qualified
+    assert after.path is not None and after.path.size == 0
+
+
+def test_a_metric_rule_edit_gives_fresh_current_measures(org, scored, measured):
+    before = security(whatif_project(organization=org, scenario=Scenario(), as_of=AS_OF))
+    source = MetricSource.objects.get(
+        metric__rule_set__designation__code="security",
+        metric__code="deployments",
+        platform="azure",
+    )
+    source.usage_threshold = 20000  # the six Azure deployments' $12,500 no longer count
+    source.save()
+    after = security(whatif_project(organization=org, scenario=Scenario(), as_of=AS_OF))
+    assert measured == [[org.pk], [org.pk]]
+
+    def deployments(projection):
+        return {m.code: m.points for m in projection.current.metrics}["deployments"]
+
+    assert deployments(before) == 20 and deployments(after) == 0
+
+
+def test_the_key_follows_the_frozen_tracks_and_needs_scores(org, security_66):
+    from scoring.selectors import rule_sets_in_force_stamped
+    from scoring.whatif import whatif_current_key
+
+    stamp, rule_sets = rule_sets_in_force_stamped(as_of=AS_OF)
+
+    def key():
+        return whatif_current_key(
+            organization=org, as_of=AS_OF, rule_sets=rule_sets, rules_stamp=stamp
+        )
+
+    assert key() is None  # no scores yet: nothing says when the data changed, nothing cached
+    services.scores_recompute(organization_ids=[org.pk], as_of=AS_OF)
+    scored_key = key()
+    assert scored_key is not None and scored_key.startswith(f"scoring:whatif:current:{org.pk}:")
+    TrackFreeze.objects.create(
+        organization=org,
+        designation=Designation.objects.get(code="security"),
+        track="",
+        starts_on=date(2024, 1, 1),
+        ends_on=date(2024, 12, 31),
+    )
+    assert key() != scored_key
