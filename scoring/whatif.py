@@ -328,8 +328,9 @@ def _copy_rows(
 
 
 def _twin(organization: Organization, scenario: Scenario) -> Organization:
-    """A copy of the organization — its country, active people with their certifications and
-    associations, less the scenario's removals — that the scenario's additions go to.
+    """A copy of the organization — its country, active people with their certifications,
+    associations and frozen tracks, less the scenario's removals — that the scenario's
+    additions go to.
 
     Measuring the twin gives the projected measures with the nightly scoring's statement, and
     the real organization's rows are never touched. Bulk writes: no history rows, no recompute
@@ -371,6 +372,14 @@ def _twin(organization: Organization, scenario: Scenario) -> Organization:
         replace={"organization_id": str(twin_id)},
         where="src.organization_id = %s" + _not_in("src.customer_id", removed_customers),
         params=[organization.pk, *removed_customers],
+    )
+    # The tracks frozen for the enrolment year hold for the twin too: a scenario changes the
+    # data, not the track the partner enrolled on.
+    _copy_rows(
+        TrackFreeze,
+        replace={"organization_id": str(twin_id)},
+        where="src.organization_id = %s",
+        params=[organization.pk],
     )
     return twin
 

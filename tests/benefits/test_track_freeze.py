@@ -15,8 +15,9 @@ import pytest
 from benefits.services import designation_enrol
 from scoring import engine
 from scoring.measures import compute_measures
-from scoring.models import Customer, TrackFreeze
+from scoring.models import Customer, Designation, TrackFreeze
 from scoring.selectors import rule_sets_in_force
+from scoring.whatif import HypotheticalPerson, Scenario, whatif_project
 from tests.benefits.conftest import snapshot
 from tests.scoring.telemetry import associate, customer
 
@@ -112,3 +113,27 @@ def test_a_freeze_is_the_organizations_own(org, other_org, admin_member, smb_par
 
     assert classification(org, date(2026, 9, 30)) == {"smb": 1}
     assert classification(other_org, date(2026, 9, 30)) == {"smb": 0}
+
+
+def test_a_what_if_keeps_the_frozen_track(org, smb_partner):
+    """The scenario's twin has the organization's frozen tracks: projecting changes the data,
+    not the track the partner enrolled on."""
+    TrackFreeze.objects.create(
+        organization=org,
+        designation=Designation.objects.get(code=AZURE),
+        track="smb",
+        starts_on=ENROLLED_ON,
+        ends_on=date(2027, 6, 14),
+    )
+    Customer.objects.filter(pk__in=[c.pk for c in smb_partner]).update(segment="enterprise")
+    as_of = date(2026, 9, 30)
+    scenario = Scenario(people=(HypotheticalPerson(certifications=("AZ-104",)),))
+
+    projection = next(
+        p
+        for p in whatif_project(organization=org, scenario=scenario, as_of=as_of).projections
+        if p.rule_set.designation_code == AZURE
+    )
+
+    assert projection.current.track == "smb"
+    assert projection.projected.track == "smb"
