@@ -96,7 +96,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # The portal's queries are short; PostgreSQL's JIT spends more compiling them than it saves
     # (measured on the scoring statements: about a fifth of their time).
     DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+# Persistent connections (seconds; 0 = one per request), checked before reuse: the portal's
+# processes keep their connection, and with it the prepared scoring statement below.
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # The scoring's measures statement (≈ 120 KB of SQL) is prepared on PostgreSQL, so that a
 # connection plans it once per shape (60–70 ms) and not at every run; off behind a pooler in
 # transaction mode (PgBouncer), where a prepared statement does not outlive the transaction.

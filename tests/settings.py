@@ -15,3 +15,6 @@ SECURE_SSL_REDIRECT = False
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 # Unit tests run tasks in-process; the Celery end-to-end test starts a real worker itself.
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)  # noqa: F405
+# One connection per request, as the tests have always run: no connection outlives a test's
+# live-server thread or worker.
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405

@@ -81,6 +81,9 @@ def test_a_prepared_statement_outlives_a_rollback(partners, settings):
 
 def test_the_least_recently_used_shape_is_deallocated(partners, monkeypatch):
     org, other = partners
+    with connection.cursor() as cursor:  # none prepared yet on this connection
+        cursor.execute("DEALLOCATE ALL")
+    measures._prepared.pop(connection.connection, None)
     monkeypatch.setattr(measures, "PREPARED_STATEMENTS", 1)
     rule_sets = rule_sets_in_force(as_of=AS_OF)
     compute_measures(organization_ids=[org.pk], as_of=AS_OF, rule_sets=rule_sets)
