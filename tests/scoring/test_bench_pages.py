@@ -22,7 +22,16 @@ def test_bench_pages_times_every_organization_page_found_in_the_urls():
         if (m := re.match(r"\s+(\S+)\s+median.*HTTP (\S+)", line))
     }
     # Pages of all three apps, found without being listed; every one answered 200.
-    for name in ("org_home", "org_members", "org_scores", "org_scores_whatif", "org_benefits"):
+    # Pages whose arguments come in pairs (a designation's metric, a person's certification) too.
+    for name in (
+        "org_home",
+        "org_members",
+        "org_scores",
+        "org_scores_whatif",
+        "org_benefits",
+        "org_metric_drilldown",
+        "org_certification_edit",
+    ):
         assert timed.get(name) == "200", (name, out.getvalue())
     # POST-only actions are left out, not timed as errors.
     assert "org_scores_recompute" not in timed

@@ -169,16 +169,19 @@ class Command(BaseCommand):
     ) -> Iterator[str] | None:
         """`count` URLs of the page, its arguments varied (None when one cannot be filled)."""
         pairs: Iterator[tuple[tuple[str, object], ...]] | None = None
+        paired: set[str] = set()  # the arguments the pairs fill
         fillers = values
         if "metric_code" in params:  # a metric of that designation
             pairs = itertools.cycle(
                 (("designation_code", code), ("metric_code", metric)) for code, metric in metrics
             )
+            paired = {"designation_code", "metric_code"}
         elif "held_pk" in params:  # a certification of that person
             pairs = itertools.cycle(
                 (("person_pk", person), ("held_pk", held)) for person, held in certifications
             )
-        if any(p not in fillers for p in params):
+            paired = {"person_pk", "held_pk"}
+        if any(p not in fillers and p not in paired for p in params):
             return None
 
         def generate() -> Iterator[str]:
