@@ -22,12 +22,11 @@ from datetime import timedelta
 from django.core.cache import cache
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from portal.models import Certification, HeldCertification, Membership, Organization, Person, User
-from scoring.benchmark import CERT_SETS, bench_cleanup, bench_generate
+from scoring.benchmark import CERT_SETS, bench_cleanup, bench_client, bench_generate
 from scoring.models import ScoreSnapshot
 from scoring.services import scores_recompute
 
@@ -64,8 +63,7 @@ class Command(BaseCommand):
         membership = Membership.objects.create(
             organization_id=organization_id, user=user, role=Membership.Role.ADMIN
         )
-        client = Client()
-        client.force_login(user)
+        client = bench_client(user)
         slug = membership.organization.slug
         samples = int(options["samples"])  # type: ignore[call-overload]
         qualified = ScoreSnapshot.objects.for_org_id(organization_id).filter(
