@@ -6,7 +6,7 @@ visitor's language (labels through `gettext`, as the dashboard's gaps).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -21,9 +21,12 @@ from scoring.presenters import (
     percent_text,
     points_missing_text,
     points_text,
+    requirement_text,
     total_text,
 )
 from scoring.whatif import Projection, WhatIf
+
+CertificationGroups = tuple[tuple[str, frozenset[str]], ...]
 
 
 @dataclass(frozen=True)
@@ -59,8 +62,15 @@ class ProjectionCard:
     focused: bool
 
 
-def addition_text(addition: Addition) -> str:
-    """ "2 more people holding AZ-104", "1 more deployment", "+$8,300 ACR", "+12 % growth"."""
+def addition_text(
+    addition: Addition, requirements: Mapping[tuple[str, str], CertificationGroups] | None = None
+) -> str:
+    """ "2 more people holding AZ-104", "1 more deployment", "+$8,300 ACR", "+12 % growth".
+
+    The certifications a person must hold are named from the rule set's groups when they are
+    given (`requirements`, by slot and measure key), in the user's language ("one of …"); the
+    engine's own text is the fallback.
+    """
     part = {
         "amount": float(addition.amount),
         "label": addition.label,
@@ -68,10 +78,12 @@ def addition_text(addition: Addition) -> str:
         "unit": addition.unit,
     }
     text = gap_part_text(part)
-    if addition.requirement:
+    groups = (requirements or {}).get((addition.slot, addition.key))
+    certifications = requirement_text(groups) if groups else addition.requirement
+    if certifications:
         text = _("%(gap)s holding %(certifications)s") % {
             "gap": text,
-            "certifications": addition.requirement,
+            "certifications": certifications,
         }
     return text
 
@@ -122,6 +134,7 @@ def projection_card(projection: Projection, *, focus: str) -> ProjectionCard:
     )
     path = projection.path
     show_path = not projected.qualified and path is not None
+    requirements = {(r.metric_code, r.key): r.groups for r in rule_set.certification_requirements}
     designation = rule_set.model.designation
     return ProjectionCard(
         code=designation.code,
@@ -137,7 +150,11 @@ def projection_card(projection: Projection, *, focus: str) -> ProjectionCard:
         track=_track_label(projected),
         points_to_qualify=points_missing_text(float(projected.points_to_qualify)),
         metrics=metrics,
-        path=tuple(addition_text(a) for a in path.additions) if show_path and path else (),
+        path=(
+            tuple(addition_text(a, requirements) for a in path.additions)
+            if show_path and path
+            else ()
+        ),
         path_summary=path_summary(path) if show_path and path else "",
         path_missing=(not projected.qualified and path is None and projection.path_searched),
         focused=designation.code == focus,

@@ -185,6 +185,26 @@ def test_the_shortest_path_names_the_person_security_lacks(org, security_66):
     assert addition.kind == "person" and addition.metric == "intermediate_certifications"
 
 
+def test_the_shortest_path_names_its_certifications_in_the_users_language(org, security_66):
+    from django.utils import translation
+
+    from scoring.whatif_presenters import projection_cards
+
+    result = whatif_project(organization=org, scenario=Scenario(), as_of=AS_OF)
+
+    def security_path(language: str) -> tuple[str, ...]:
+        with translation.override(language):
+            cards = projection_cards(result, focus="")
+        return next(c for c in cards if c.code == "security").path
+
+    (english,) = security_path("en")
+    assert english.endswith("holding AZ-500 + MS-500 + one of SC-200/SC-300/SC-400")
+    assert "holding holding" not in english
+    (japanese,) = security_path("ja")
+    assert "保有資格: AZ-500 + MS-500 + SC-200/SC-300/SC-400 のいずれか" in japanese
+    assert "holding" not in japanese and "one of" not in japanese
+
+
 # --- the page ----------------------------------------------------------------------------------
 
 
