@@ -3,7 +3,8 @@
 Metric `unit_label`s and source `label`s are program data (migration 0002, then staff edits):
 the dashboard passes them through `gettext` at render time, so the shipped ones read in
 Japanese and a label staff type later falls back to its English text. Keep this list in step
-with `scoring/migrations/0002_program_catalog.py`; a test checks that it covers every label.
+with the catalog migrations (0002, then 0008 onwards); a test checks that it covers every label
+of every shipped version.
 """
 
 from django.utils.translation import gettext_noop
@@ -28,6 +29,18 @@ SHIPPED_LABELS = (
     gettext_noop("deployments"),
     gettext_noop("M365 deployments"),
     gettext_noop("Azure deployments"),
+    # The published versions (migrations 0008 onwards): growth and deployments by association
+    # type, Azure consumption, the consumption value, distinct services, workloads per tenant
+    gettext_noop("Azure consumption growth"),
+    gettext_noop("CPOR MAU growth"),
+    gettext_noop("CSP MAU growth"),
+    gettext_noop("DPOR MAU growth"),
+    gettext_noop("consumption value growth"),
+    gettext_noop("CPOR deployments"),
+    gettext_noop("CSP deployments"),
+    gettext_noop("DPOR deployments"),
+    gettext_noop("distinct Azure services"),
+    gettext_noop("workloads per tenant"),
 )
 
 # After "1 more": the singular of each shipped count label. A label staff type later has none,
@@ -40,6 +53,11 @@ SINGULAR_LABELS = {
     "deployments": gettext_noop("deployment"),
     "M365 deployments": gettext_noop("M365 deployment"),
     "Azure deployments": gettext_noop("Azure deployment"),
+    "CPOR deployments": gettext_noop("CPOR deployment"),
+    "CSP deployments": gettext_noop("CSP deployment"),
+    "DPOR deployments": gettext_noop("DPOR deployment"),
+    "distinct Azure services": gettext_noop("distinct Azure service"),
+    "workloads per tenant": gettext_noop("workload per tenant"),
 }
 
 

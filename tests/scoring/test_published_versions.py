@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from django.utils import translation
 
-from scoring.models import MetricRule, RuleSet
+from scoring.labels import SHIPPED_LABELS, SINGULAR_LABELS
+from scoring.models import MetricRule, MetricSource, RuleSet
 from scoring.rulesets import rule_set_validate
 from scoring.selectors import rule_sets_in_force
 
@@ -215,3 +217,17 @@ def test_a_tracks_own_certification_groups_give_its_gap_once(client, org, member
 
     gap = next(line for line in body.splitlines() if "more individuals holding" in line)
     assert gap.count("one of") == 1, gap
+
+
+def test_every_label_of_every_shipped_version_is_marked_and_translated(shipped_catalog):
+    """The published versions' labels read in Japanese like the seed's (dashboard, what-if)."""
+    labels = set(MetricRule.objects.values_list("unit_label", flat=True))
+    labels |= set(MetricSource.objects.values_list("label", flat=True))
+    labels.discard("")
+    assert "distinct Azure services" in labels  # the published versions are there
+    assert labels - set(SHIPPED_LABELS) == set()
+    with translation.override("ja"):
+        untranslated = {label for label in labels if translation.gettext(label) == label}
+        singulars = {s for s in SINGULAR_LABELS.values() if translation.gettext(s) == s}
+    assert untranslated == set()
+    assert singulars == set()
