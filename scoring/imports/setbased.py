@@ -18,10 +18,11 @@ Two ways in, one merge:
   staging table; every bad row's errors kept. The report is the chunked path's, error for
   error: same lines, columns, values and reasons.
 
-The merge is one statement: the staged rows keyed (the customer by a join, a window counting
-each key's rows), LEFT JOINed to the stored usage; new keys are INSERTed in key order, changed
-values UPDATEd by id, unchanged rows neither rewritten nor locked. A row without a customer or
-with a twin puts NULL into ``customer_id``, and the statement stops. No ON CONFLICT: usage
+The merge is one statement: the staged rows keyed (the customer by a join), LEFT JOINed to
+the stored usage; new keys are INSERTed, changed values UPDATEd by id, unchanged rows neither
+rewritten nor locked. A row without a customer is inserted with a NULL ``customer_id`` and
+stops the statement; twins of a new key meet the unique index, twins of a stored key are
+counted (`_merge`). No ON CONFLICT: usage
 imports take a transaction-level advisory lock, so no other import inserts the same keys
 meanwhile. Usage has no database-level foreign key to its customer (a checked row costs more
 than the whole merge at a million rows); the file's customers are locked FOR KEY SHARE
@@ -64,7 +65,7 @@ COPY_BUFFER_CHARS = 1 << 20
 STOPPED = frozenset({"23502", "23505"})
 # pg_advisory_xact_lock key of usage imports ("usage" in ASCII).
 ADVISORY_LOCK = 0x7573616765
-# About 100 MB sorts a million staged rows.
+# The merge's and the cell check's hash tables of a million staged rows stay in memory.
 MERGE_WORK_MEM = "256MB"
 
 # Seconds each phase of the last load took (bench_import prints them).
