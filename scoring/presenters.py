@@ -25,7 +25,7 @@ from scoring.models import (
     RuleSet,
     ScoreSnapshot,
 )
-from scoring.selectors import CertificationGroupRows, ScoreBoard
+from scoring.selectors import RETIRED, CertificationGroupRows, ScoreBoard
 
 TENTH = Decimal("0.1")
 
@@ -109,10 +109,17 @@ def gap_text(metric: Mapping[str, Any], requirement: str = "") -> str:
 
 
 def requirement_text(groups: Iterable[tuple[str, Iterable[str]]]) -> str:
-    """Certification groups as "MS-500 + AZ-500 + one of SC-200/SC-300/SC-400", localized."""
+    """Certification groups as "MS-500 + AZ-500 + one of SC-200/SC-300/SC-400", localized.
+
+    A certification past its counts-until date (marked `RETIRED` by the selectors) is left out:
+    nobody can hold it toward the metric any more, so it is no way to get there.
+    """
     texts = []
     for mode, unordered in groups:
-        codes = sorted(unordered)  # as the engine orders them, whatever the DB collation
+        # As the engine orders them, whatever the DB collation.
+        codes = sorted(code for code in unordered if not code.endswith(RETIRED))
+        if not codes:
+            continue
         if mode == CertificationGroup.Mode.ANY and len(codes) > 1:
             texts.append(_("one of %(certifications)s") % {"certifications": "/".join(codes)})
         else:

@@ -11,7 +11,7 @@ from django.utils import timezone, translation
 
 from scoring import services
 from scoring.labels import SHIPPED_LABELS, SINGULAR_LABELS
-from scoring.models import Designation, RuleSet, ScoreSnapshot
+from scoring.models import CertificationGroup, Designation, RuleSet, ScoreSnapshot
 from scoring.presenters import amount_text, gap_text, points_text
 from tests.factories import MembershipFactory
 from tests.scoring.test_services import security_partner
@@ -348,3 +348,14 @@ def test_query_ceiling_with_six_snapshots(client, org, admin_member, security_66
     with django_assert_max_num_queries(10):
         response = client.get(scores_url(org))
     assert response.content.decode().count('class="card score-card') == 6
+
+
+def test_a_retired_certification_is_no_way_to_get_there():
+    """Past its counts-until date a certification is marked retired: the texts leave it out."""
+    from scoring.presenters import requirement_text
+    from scoring.selectors import RETIRED
+
+    any_of, all_of = CertificationGroup.Mode.ANY, CertificationGroup.Mode.ALL
+    groups = [(all_of, ["AZ-500"]), (any_of, ["SC-400" + RETIRED, "SC-401", "SC-100"])]
+    assert requirement_text(groups) == "AZ-500 + one of SC-100/SC-401"
+    assert requirement_text([(all_of, ["AZ-500"]), (any_of, ["SC-400" + RETIRED])]) == "AZ-500"
