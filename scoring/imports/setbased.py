@@ -51,7 +51,7 @@ from scoring.imports.base import (
 from scoring.imports.fields import PLAIN_SHAPES, FieldError
 from scoring.imports.result import ImportResult, RowError
 from scoring.imports.sources import NotPlain, PlainCsv, RowSource
-from scoring.imports.usage import MEASURES, UsageImporter, UsageRow, _columns
+from scoring.imports.usage import MEASURES, UsageImporter, UsageRow, _columns, lock_customers
 from scoring.models import Customer
 from scoring.services import scores_recompute_after_change
 
@@ -262,7 +262,8 @@ def _load_rows(
         f"SELECT c.id FROM {customers} c JOIN (SELECT DISTINCT platform, customer_id"
         f" FROM {STAGE}) s ON c.platform = s.platform AND c.customer_id = s.customer_id"
     )
-    _lock_customers(cursor, file_customers)
+    # A customer deleted before the lock is missing from the merge's join: it stops there.
+    lock_customers(file_customers)
     try:
         counts = _merge(cursor, keyed, stager.staged)
     except _Stopped:
@@ -292,16 +293,6 @@ class _Clock:
 
 class _Stopped(Exception):
     """The merge met a row it cannot write (no customer, a twin, a cell no map covers)."""
-
-
-def _lock_customers(cursor: Any, customer_ids_sql: str) -> None:
-    """FOR KEY SHARE on the file's customers: none can be deleted before the commit (usage has
-    no database-level foreign key to check it)."""
-    customers = connection.ops.quote_name(Customer._meta.db_table)
-    cursor.execute(
-        f"SELECT count(*) FROM (SELECT FROM {customers} c"
-        f" WHERE c.id IN ({customer_ids_sql}) FOR KEY SHARE OF c) locked"
-    )
 
 
 def _merge(cursor: Any, keyed_sql: str, staged: int) -> Counts:
@@ -390,7 +381,7 @@ def _plain(
     clock.lap("read and COPY")
     _learn(cursor, importer)
     clock.lap("cells checked")
-    customers = _learned_customers(cursor)
+    customers, resolved = _learned_customers(cursor)
     # Every value's shape was found plain for its measure (`_learn`): the cast cannot fail.
     keyed = (
         f"SELECT m.customer_pk, x.measure, x.workload, x.month, r.c_value::numeric AS value"
@@ -400,7 +391,8 @@ def _plain(
         f" LEFT JOIN {CUSTOMERS} m"
         f"  ON m.c_platform = r.c_platform AND m.c_customer_id = r.c_customer_id"
     )
-    _lock_customers(cursor, customers)
+    # The merge reads the customers' keys from the map: every one must still be there.
+    lock_customers(customers, expected=resolved)
     counts = _merge(cursor, keyed, staged)
     clock.lap("merge")
     importer.on_written(staged)
@@ -409,14 +401,17 @@ def _plain(
     return counts, organization_ids
 
 
-def _learned_customers(cursor: Any) -> str:
-    """Resolve the learned customers to their primary keys; SQL selecting those keys."""
+def _learned_customers(cursor: Any) -> tuple[str, int]:
+    """Resolve the learned customers to their primary keys: SQL selecting those keys, and how
+    many distinct customers it selects."""
     customers = connection.ops.quote_name(Customer._meta.db_table)
     cursor.execute(
         f"UPDATE {CUSTOMERS} m SET customer_pk = c.id FROM {customers} c"
         f" WHERE c.platform = m.platform AND c.customer_id = m.customer_id"
     )
-    return f"SELECT customer_pk FROM {CUSTOMERS} WHERE customer_pk IS NOT NULL"
+    cursor.execute(f"SELECT count(DISTINCT customer_pk) FROM {CUSTOMERS}")
+    (resolved,) = cursor.fetchone()
+    return f"SELECT customer_pk FROM {CUSTOMERS} WHERE customer_pk IS NOT NULL", resolved
 
 
 def _learn(cursor: Any, importer: UsageImporter) -> None:

@@ -7,10 +7,11 @@ INSERT … ON CONFLICT per chunk.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from django.db import connection
 
@@ -170,7 +171,10 @@ class UsageImporter(WorkloadCatalogMixin, KindImporter[UsageRow]):
     def write(self, rows: list[UsageRow]) -> Counts:
         self._customer_pks.update(row.customer_pk for row in rows)
         if connection.vendor == "postgresql":
-            lock_customers(sorted({row.customer_pk for row in rows}))
+            customer_pks = sorted({row.customer_pk for row in rows})
+            lock_customers(
+                "SELECT unnest(%s::bigint[])", [customer_pks], expected=len(customer_pks)
+            )
             return self._write_copy(rows)
         return self._write_compared(rows)
 
@@ -234,17 +238,22 @@ class UsageImporter(WorkloadCatalogMixin, KindImporter[UsageRow]):
         return organizations_of_customers(self._customer_pks)
 
 
-def lock_customers(customer_pks: list[int]) -> None:
-    """FOR KEY SHARE on these customers until the commit: usage has no database-level foreign
-    key, so this is what keeps a customer from being deleted under rows being written."""
+def lock_customers(
+    customer_ids_sql: str, params: Sequence[Any] = (), *, expected: int | None = None
+) -> None:
+    """FOR KEY SHARE until the commit on the customers `customer_ids_sql` selects: usage has no
+    database-level foreign key, so this is what keeps a customer from being deleted under rows
+    being written. `expected`: how many of them must still be there (they were resolved
+    before the lock; a deletion since then stops the import, nothing written)."""
     table = connection.ops.quote_name(Customer._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT count(*) FROM (SELECT FROM {table} WHERE id = ANY(%s) FOR KEY SHARE) locked",
-            [customer_pks],
+            f"SELECT count(*) FROM (SELECT FROM {table} c WHERE c.id IN ({customer_ids_sql})"
+            f" FOR KEY SHARE OF c) locked",
+            list(params),
         )
         (locked,) = cursor.fetchone()
-    if locked != len(customer_pks):
+    if expected is not None and locked != expected:
         raise RuntimeError("A customer of the file was deleted during the import.")
 
 

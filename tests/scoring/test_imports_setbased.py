@@ -365,3 +365,22 @@ def test_the_files_customers_cannot_be_deleted_while_it_imports(customers):
             with pytest.raises(psycopg.errors.LockNotAvailable):
                 other.execute("DELETE FROM scoring_customer WHERE id = %s", [customers["m365"].pk])
         transaction.set_rollback(True)
+
+
+def test_a_customer_deleted_after_it_was_resolved_stops_the_import(customers, monkeypatch):
+    """The plain way reads customers' keys from its map: one deleted between resolving and
+    locking would leave usage without a customer, so the import stops, nothing written."""
+    resolve = setbased._learned_customers
+
+    def resolve_then_delete(cursor):
+        found = resolve(cursor)
+        Customer.objects.filter(pk=customers["dynamics"].pk).delete()
+        return found
+
+    monkeypatch.setattr(setbased, "_learned_customers", resolve_then_delete)
+    before = tables()
+
+    with pytest.raises(RuntimeError, match="deleted during the import"):
+        import_csv("usage", csv_file(USAGE))
+
+    assert tables() == before
