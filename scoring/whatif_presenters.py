@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from scoring.engine import DesignationResult
 from scoring.engine.paths import Addition, ShortestPath
@@ -99,7 +100,8 @@ def path_summary(path: ShortestPath) -> str:
         )
     if amounts:
         parts.append(_("%(count)s amounts") % {"count": amounts} if amounts != 1 else _("1 amount"))
-    return _("%(size)s additions: %(parts)s") % {"size": path.size, "parts": ", ".join(parts)}
+    summary = ngettext("%(size)s addition: %(parts)s", "%(size)s additions: %(parts)s", path.size)
+    return summary % {"size": path.size, "parts": ", ".join(parts)}
 
 
 def _delta(current: float, projected: float) -> str:

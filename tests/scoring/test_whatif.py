@@ -468,3 +468,20 @@ def test_the_key_follows_the_frozen_tracks_and_needs_scores(org, security_66):
         ends_on=date(2024, 12, 31),
     )
     assert key() != scored_key
+
+
+def test_the_path_summary_counts_one_addition_in_the_singular():
+    from fractions import Fraction as F
+
+    from django.utils import translation
+
+    from scoring.engine.paths import Addition, AdditionKind, ShortestPath
+    from scoring.whatif_presenters import path_summary
+
+    kind = AdditionKind.CUSTOMER
+    one = Addition("deployments", "deployments", "people", kind, F(1), "count", "")
+    path = ShortestPath(designation="security", track="", additions=(one,), total=F(70))
+    with translation.override("en"):
+        assert path_summary(path).startswith("1 addition: ")
+    with translation.override("ja"):
+        assert path_summary(path).startswith("追加 1 件: ")
