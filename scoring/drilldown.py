@@ -27,7 +27,6 @@ from typing import Any
 from portal.models import HeldCertification, Organization
 from scoring import engine
 from scoring.measures import (
-    _RATED_MEASURES,
     BASELINES,
     CENT,
     NOW,
@@ -39,13 +38,13 @@ from scoring.measures import (
     _any_after_baseline,
     _at_baseline,
     _ChunkStatement,
+    _Family,
     _family_of,
     _fetch_chunk_statement,
     _lit,
     _metric_kind,
     _number,
     _quote,
-    _series_measures,
     _sum,
     _tail_kind,
     certification_groups_met,
@@ -214,35 +213,13 @@ class _DrillStatement(_ChunkStatement):
         kinds = [
             _tail_kind(dataclasses.replace(s, key="", metric_code=_metric_kind(s))) for s in sources
         ]
-        families = list(dict.fromkeys(_family_of(source) for source in sources))
-        measures = {m for family in families for m in _series_measures(family.measure)}
-        if any(
-            kind in self._SEATS_KINDS
-            or source.seat_max is not None
-            or source.seat_threshold is not None
-            for kind, source in zip(kinds, sources, strict=True)
-        ):
-            measures.add(Measure.PAID_SEATS)
-        whole = {
-            m
-            for kind, source in zip(kinds, sources, strict=True)
-            if kind in self._WHOLE_WINDOW
-            for m in _series_measures(_family_of(source).measure)
-        }
-        if whole & set(_RATED_MEASURES):
-            whole |= set(_RATED_MEASURES)
-        self._associations()
-        series_of: dict[str, tuple[str, int]] = {}
-        for name, members, first in (
-            ("series_w", whole, 0),
-            ("series_r", measures - whole, YEAR_AGO),
-        ):
-            if members:
-                self._series(name, sorted(members), first)
-                series_of.update(dict.fromkeys(members, (name, first)))
-        self.seats_series = series_of.get(Measure.PAID_SEATS, ("", 0))[0]
-        for f_index, family in enumerate(families):
-            self._family(f"f{f_index}", family, *series_of[_series_measures(family.measure)[0]])
+        distinct = [dataclasses.replace(s, key="", metric_code=_metric_kind(s)) for s in sources]
+        by_family: dict[_Family, list[SourceParams]] = {}
+        for source, plain in zip(sources, distinct, strict=True):
+            by_family.setdefault(_family_of(source), []).append(plain)
+        families = list(by_family)
+        # The same associations, series and masked families as the measures statement.
+        self._families(by_family)
         for s_index, (kind, source) in enumerate(zip(kinds, sources, strict=True)):
             family = _family_of(source)
             condition = "b_idx IS NOT NULL" if self._NEEDS_BASELINE[kind] else ""

@@ -50,7 +50,7 @@ import hashlib
 import re
 import weakref
 from collections import OrderedDict, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -117,6 +117,12 @@ class _Sql:
     def in_list(self, column: str, values: Sequence[object]) -> _Sql:
         placeholders = ", ".join(["%s"] * len(values))
         return self.add(f"{column} IN ({placeholders})", *values)
+
+    def codes_in(self, column: str, codes: Sequence[str]) -> _Sql:
+        """`column IN (...)` of catalog codes written as literals. In the prepared statement's
+        generic plan a list of literals is one constant array, where a list of parameters is
+        an array built again for every row the condition is tested on."""
+        return self.add(f"{column} IN ({', '.join(_quote(code) for code in codes)})")
 
     @property
     def text(self) -> str:
@@ -330,9 +336,10 @@ def _any_after_baseline(condition: str) -> str:
 class _ChunkStatement:
     """One statement computes every telemetry source of every rule set for a chunk.
 
-    The chunk's customers' UsageYear rows (at most three a series) are read once, in index
-    order, into one wide row per customer series (measure × workload):
-    `series_w` / `series_r(cust, measure, wl, v..v23)`, v<k> being month k of the window (0 when
+    The chunk's customers' UsageYear rows (at most three a series) are read once per group of
+    measures first read in the same month, in index order, into one wide row per customer
+    series (measure × workload):
+    `series<first>(cust, measure, wl, v<first>..v23)`, v<k> being month k of the window (0 when
     there is no usage row). Each family of sources (same platform, association types, measure
     and workloads) then masks the series with its associations — `f<i>(org, cust, wl, prod,
     b_idx, m..m23)`, m<k> = v<k> in the months an association of the family's types covers,
@@ -354,6 +361,9 @@ class _ChunkStatement:
         ]
         self.sql = _Sql()
         self.seats_series = ""  # the series CTE holding paid seats, once run() has chosen
+        # Per-customer paid seats shared by the sources that read them (name per shape), each
+        # computed once for the chunk where it is first needed (`_seats_cte`).
+        self._seat_ctes: dict[tuple[str, ...], str] = {}
         # Keeps a subquery from being merged into the next (PostgreSQL would then compute its
         # expressions again wherever they are referenced).
         self._fence = " OFFSET 0" if connection.vendor == "postgresql" else ""
@@ -373,18 +383,34 @@ class _ChunkStatement:
         """assoc(org, cust, type, wl, s_idx, e_idx, platform, prod, mask): the chunk's associations
         that overlap the window, PAL of partners in China left out."""
         sql = self.sql
-        sql.add("WITH assoc0 AS (SELECT a.organization_id AS org, a.customer_id AS cust,")
-        sql.add("a.type AS type, a.workload AS wl,")
+        # PostgreSQL: the customer's row in one look-up, its columns taken out above the fence.
+        row_lookup = connection.vendor == "postgresql"
+        if row_lookup:
+            sql.add(
+                "WITH assoc0 AS (SELECT org, cust, type, wl, s_idx, e_idx,"
+                " (c).platform AS platform, (c).production AS prod, (c).segment AS seg FROM ("
+            )
+        sql.add("WITH assoc0 AS (" * (not row_lookup) + "SELECT a.organization_id AS org,")
+        sql.add("a.customer_id AS cust, a.type AS type, a.workload AS wl,")
         sql.add(f"{self._month_index('a.start_month')} AS s_idx,")
         sql.add(f"CASE WHEN a.end_month IS NULL THEN {WINDOW_MONTHS} ELSE")
         sql.add(f"{self._month_index('a.end_month')} END AS e_idx,")
         # Scalar look-ups by primary key: the customer and organization tables are global and
         # grow with every partner; a join would let the planner scan them whole per chunk.
-        sql.add(
-            "(SELECT c.platform FROM scoring_customer c WHERE c.id = a.customer_id) AS platform,"
-            "(SELECT c.production FROM scoring_customer c WHERE c.id = a.customer_id) AS prod,"
-            "(SELECT c.segment FROM scoring_customer c WHERE c.id = a.customer_id) AS seg"
-        )
+        if row_lookup:
+            sql.add("(SELECT c FROM scoring_customer c WHERE c.id = a.customer_id) AS c")
+        else:
+            sql.add(
+                ", ".join(
+                    f"(SELECT c.{column} FROM scoring_customer c WHERE c.id = a.customer_id)"
+                    f" AS {alias}"
+                    for column, alias in (
+                        ("platform", "platform"),
+                        ("production", "prod"),
+                        ("segment", "seg"),
+                    )
+                )
+            )
         sql.add("FROM scoring_association a WHERE")
         sql.in_list("a.organization_id", self.organization_ids)
         sql.add(
@@ -394,8 +420,9 @@ class _ChunkStatement:
         )
         sql.add(
             """AND NOT (a.type = 'PAL' AND (SELECT o.country FROM portal_organization o
-                                           WHERE o.id = a.organization_id) = 'CN')),"""
+                                           WHERE o.id = a.organization_id) = 'CN')"""
         )
+        sql.add(" OFFSET 0) a0)," if row_lookup else "),")
         # The months 0..23 each association covers, as bits (bit k = month k).
         sql.add(
             f"""assoc AS MATERIALIZED (SELECT assoc0.*,
@@ -403,16 +430,27 @@ class _ChunkStatement:
               - (1 << (CASE WHEN s_idx < 0 THEN 0 ELSE s_idx END)) AS mask FROM assoc0),"""
         )
 
-    # Sources that look further back than the current month's baseline (11..23).
-    _WHOLE_WINDOW = {"average_adds", "trailing_deployments", "qualifying_net"}
+    # Sources whose trailing sums start at the window's first month.
+    _WHOLE_WINDOW = {"average_adds", "trailing_deployments"}
+
+    @staticmethod
+    def _earliest_month(source: SourceParams) -> int:
+        """The earliest window month a source reads: a qualifying count looks back from a
+        year ago, the trailing sums of average adds and deployments from the window's start,
+        the others from the earliest baseline (12 months ago)."""
+        kind = _tail_kind(source)
+        if kind == "qualifying_net":
+            return YEAR_AGO - max(1, source.lookback_months) + 1
+        return 0 if kind in _ChunkStatement._WHOLE_WINDOW else YEAR_AGO
 
     def _series(self, name: str, measures: Sequence[str], first: int) -> None:
         """{name}(cust, measure, wl, v<first>..v23): the chunk's customers' months, a row a series.
 
         Read from UsageYear (usage pivoted by calendar year, kept by triggers): at most three
         rows a series for the 24 months, in index order. Only the months from `first` on are
-        read: 0 for measures some source reads the whole window of, else 11 (12 months ago),
-        the earliest a baseline can be.
+        read: the earliest any source reads of these measures (`_earliest_month`) — 0 for the
+        trailing sums over the whole window, a qualifying count's look-back before a year ago,
+        else 11 (12 months ago), the earliest a baseline can be.
         """
         sql = self.sql
         sql.add(
@@ -432,7 +470,7 @@ class _ChunkStatement:
             sql.add("y.customer_id = ANY(ARRAY(SELECT DISTINCT cust FROM assoc))")
         else:
             sql.add("y.customer_id IN (SELECT cust FROM assoc)")
-        sql.add("AND ").in_list("y.measure", sorted(measures))
+        sql.add("AND ").codes_in("y.measure", sorted(measures))
         sql.add(
             "AND y.year >= %s AND y.year <= %s",
             self.data_months[first].year,
@@ -453,13 +491,13 @@ class _ChunkStatement:
         sql.add("BIT_OR(CASE WHEN wl = '' THEN mask ELSE 0 END) AS mask_blank,")
         sql.add(f"MIN(CASE WHEN s_idx <= {NOW} AND e_idx >= {NOW}")
         if family.workloads:
-            sql.add("AND (wl = '' OR ").in_list("wl", family.workloads).add(")")
+            sql.add("AND (wl = '' OR ").codes_in("wl", family.workloads).add(")")
         sql.add("THEN s_idx END) AS now_start")
-        sql.add("FROM assoc WHERE platform = %s AND ", family.platform)
-        sql.in_list("type", family.attributions).add("GROUP BY org, cust, prod),")
+        sql.add(f"FROM assoc WHERE platform = {_quote(family.platform)} AND ")
+        sql.codes_in("type", family.attributions).add("GROUP BY org, cust, prod),")
         sql.add(f"{name}_w AS (SELECT org, cust, wl, BIT_OR(mask) AS mask")
-        sql.add("FROM assoc WHERE platform = %s AND ", family.platform)
-        sql.in_list("type", family.attributions).add("AND wl <> '' GROUP BY org, cust, wl),")
+        sql.add(f"FROM assoc WHERE platform = {_quote(family.platform)} AND ")
+        sql.codes_in("type", family.attributions).add("AND wl <> '' GROUP BY org, cust, wl),")
         sql.add(f"{name}_k AS (SELECT a.org, a.cust, s.wl, a.prod, a.now_start,")
         sql.add("CASE WHEN s.wl = '' THEN a.mask_all ELSE a.mask_blank | COALESCE(w.mask, 0) END")
         if family.rates:
@@ -473,17 +511,20 @@ class _ChunkStatement:
                 )
                 + " ELSE 0 END"
             )
-            columns = [f"s.v{k} * {rate} AS v{k}" for k in range(first, WINDOW_MONTHS)]
+            # The rate once per series row, then each month times it.
+            columns = [f"s.v{k} * s.rate AS v{k}" for k in range(first, WINDOW_MONTHS)]
             sql.add(f"AS mask, {', '.join(columns)}")
-            sql.add(f"FROM {name}_a a JOIN {series} s ON s.cust = a.cust AND ")
-            sql.in_list("s.measure", _RATED_MEASURES)
+            sql.add(f"FROM {name}_a a JOIN (SELECT s.*, {rate} AS rate FROM {series} s")
+            sql.add("WHERE ").codes_in("s.measure", _RATED_MEASURES)
+            sql.add("AND ").codes_in("s.wl", family.workloads or ("",))
+            sql.add(f"{self._fence}) s ON s.cust = a.cust")
         else:
             sql.add(f"AS mask, {', '.join(f's.v{k}' for k in range(first, WINDOW_MONTHS))}")
             sql.add(
-                f"FROM {name}_a a JOIN {series} s ON s.cust = a.cust AND s.measure = %s",
-                family.measure,
+                f"FROM {name}_a a JOIN {series} s ON s.cust = a.cust"
+                f" AND s.measure = {_quote(family.measure)}"
             )
-        sql.add("AND ").in_list("s.wl", family.workloads or ("",))
+            sql.add("AND ").codes_in("s.wl", family.workloads or ("",))
         sql.add(f"LEFT JOIN {name}_w w ON w.org = a.org AND w.cust = a.cust AND w.wl = s.wl),")
         masked = ", ".join(
             f"CASE WHEN mask & {1 << k} <> 0 THEN v{k} ELSE 0 END AS m{k}"
@@ -497,8 +538,7 @@ class _ChunkStatement:
         """The family's rows a source reads: production tenants only when it says so."""
         conditions = [condition] if condition else []
         if source.production_only:
-            conditions.append("prod = %s")
-            self.sql.params.append(True)
+            conditions.append("prod")
         where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
         return f"(SELECT * FROM {family_name}{where})"
 
@@ -657,15 +697,16 @@ class _ChunkStatement:
         source's seat band in the current month; "" without a band."""
         if source.seat_max is None and source.seat_threshold is None:
             return ""
-        conditions = ["ps.measure = 'paid_seats'"]
+        seats_now = self._seats_now()
+        conditions = []
         if source.seat_max is not None:
-            conditions.append(f"ps.v{NOW} <= {_lit(source.seat_max)}")
+            conditions.append(f"seats <= {_lit(source.seat_max)}")
         if source.seat_threshold is not None:
-            conditions.append(f"ps.v{NOW} >= {_lit(source.seat_threshold)}")
+            conditions.append(f"seats >= {_lit(source.seat_threshold)}")
         workloads = ", ".join(_quote(w) for w in ("", *source.workloads))
         return (
-            f"cust IN (SELECT ps.cust FROM {self.seats_series} ps WHERE "
-            f"{' AND '.join(conditions)} AND ps.wl IN ({workloads}))"
+            f"cust IN (SELECT cust FROM {seats_now} WHERE "
+            f"{' AND '.join(conditions)} AND wl IN ({workloads}))"
         )
 
     def _in_band(self, column: str, source: SourceParams) -> str:
@@ -697,7 +738,11 @@ class _ChunkStatement:
                 " GROUP BY org),"
             )
             return
-        looked = range(YEAR_AGO - max(1, source.lookback_months) + 1, NOW + 1)
+        lookback = max(1, source.lookback_months)
+        # The months of the two look-back windows (ending now and a year ago), no others.
+        looked = sorted(
+            {*range(YEAR_AGO - lookback + 1, YEAR_AGO + 1), *range(NOW - lookback + 1, NOW + 1)}
+        )
         if unit == MetricSource.CountUnit.TENANT_TOTAL:
             per = self._per_customer(
                 f"{rows} rows_", [(f"t{k}", "SUM", f"m{k}") for k in looked], single
@@ -735,15 +780,45 @@ class _ChunkStatement:
                 HAVING SUM({_sum(f"m{k}" for k in TRAILING)}) > 0) services GROUP BY org),"""
         )
 
+    def _seats_cte(self, key: tuple[str, ...], definition: str) -> str:
+        """The name of a per-customer seats CTE of this shape, defined before its first use."""
+        name = self._seat_ctes.get(key)
+        if name is None:
+            name = self._seat_ctes[key] = f"seats{len(self._seat_ctes)}"
+            self.sql.add(f"{name} AS MATERIALIZED ({definition}),")
+        return name
+
+    def _seats_now(self) -> str:
+        """seats_now(cust, wl, seats): each paid-seat series' current month, narrow."""
+        return self._seats_cte(
+            ("now",),
+            f"SELECT cust, wl, v{NOW} AS seats FROM {self.seats_series}"
+            " WHERE measure = 'paid_seats'",
+        )
+
+    def _eligible_seats(self, workloads: str) -> str:
+        """(cust, s11..s23): per month, the customer's paid seats of the eligible workloads,
+        or of the tenant when it has none — one row a customer, shared by the sources of the
+        same workloads."""
+        # NULL (no row of the kind) compares as 0 does where these are read: never above 0.
+        seat_columns = ", ".join(
+            f"COALESCE(NULLIF(SUM(v{k}) FILTER (WHERE eligible), 0),"
+            f" SUM(v{k}) FILTER (WHERE tenant)) AS s{k}"
+            for k in BASELINES
+        )
+        months = ", ".join(f"v{k}" for k in BASELINES)
+        return self._seats_cte(
+            ("eligible", workloads),
+            f"SELECT cust, {seat_columns} FROM (SELECT cust, wl IN ({workloads}) AS eligible,"
+            f" wl = '' AS tenant, {months} FROM {self.seats_series}"
+            f" WHERE measure = 'paid_seats'{self._fence}) ps GROUP BY cust",
+        )
+
     def active_ratio_net(self, name: str, rows: str, source: SourceParams, single: bool) -> None:
         """Tenants whose active users reach the ratio of their paid seats, now minus at their
         baseline (12 months ago, or the month of association when later)."""
         workloads = ", ".join(_quote(w) for w in source.workloads if w) or "''"
-        seat_columns = ", ".join(
-            f"COALESCE(NULLIF(SUM(CASE WHEN ps.wl IN ({workloads}) THEN ps.v{k} ELSE 0 END), 0),"
-            f" SUM(CASE WHEN ps.wl = '' THEN ps.v{k} ELSE 0 END)) AS s{k}"
-            for k in BASELINES
-        )
+        seats = self._eligible_seats(workloads)
         users = self._per_customer(
             f"{rows} rows_", [(f"u{k}", "SUM", f"m{k}") for k in BASELINES], single
         )
@@ -755,8 +830,7 @@ class _ChunkStatement:
             f"""{name} AS (SELECT org, SUM({deployed.format(k=NOW)})
                     - SUM(CASE COALESCE(b_idx, {YEAR_AGO}) {baseline} END) AS v FROM (
                 SELECT u.*, {", ".join(f"s.s{k}" for k in BASELINES)} FROM {users} u
-                JOIN (SELECT ps.cust, {seat_columns} FROM {self.seats_series} ps
-                      WHERE ps.measure = 'paid_seats' GROUP BY ps.cust) s ON s.cust = u.cust
+                JOIN {seats} s ON s.cust = u.cust
                 {"WHERE u." + band if band else ""}) per GROUP BY org),"""
         )
 
@@ -806,6 +880,41 @@ class _ChunkStatement:
 
     _SEATS_KINDS = {"share_deployments", "active_ratio_net"}
 
+    def _families(self, families: Mapping[_Family, Sequence[SourceParams]]) -> None:
+        """The associations, the series the families read and a masked family `f<i>` per family
+        (in order), each read from the earliest window month any of its sources reads."""
+        # Per measure, the earliest window month any source reads of it.
+        earliest: dict[str, int] = {}
+        for family, members in families.items():
+            read = _series_measures(family.measure)
+            for source in members:
+                month = min([self._earliest_month(source), *(earliest.get(m, NOW) for m in read)])
+                # Consumption value: both rated measures come from one series.
+                earliest.update(dict.fromkeys(read, month))
+        if any(
+            _tail_kind(source) in self._SEATS_KINDS
+            or source.seat_max is not None
+            or source.seat_threshold is not None
+            for members in families.values()
+            for source in members
+        ):
+            earliest.setdefault(Measure.PAID_SEATS, YEAR_AGO)
+        self._associations()
+        # A series CTE per earliest month: the measures read over the whole window, those
+        # looked back on from a year ago, those read from the earliest baseline on.
+        series_of: dict[str, tuple[str, int]] = {}
+        for first in sorted(set(earliest.values())):
+            group = sorted(m for m, month in earliest.items() if month == first)
+            name = f"series{first}"
+            self._series(name, group, first)
+            series_of.update(dict.fromkeys(group, (name, first)))
+        self.seats_series = series_of.get(Measure.PAID_SEATS, ("", 0))[0]
+        for f_index, (family, members) in enumerate(families.items()):
+            series, first = series_of[_series_measures(family.measure)[0]]
+            # The months before the earliest its sources read are left out of the family.
+            first = max(first, min(self._earliest_month(source) for source in members))
+            self._family(f"f{f_index}", family, series, first)
+
     def run(
         self, families: dict[_Family, list[SourceParams]], segments: Sequence[SegmentBase] = ()
     ) -> tuple[list[list[dict[int, Decimal]]], dict[int, dict[SegmentBase, tuple[int, int]]]]:
@@ -817,35 +926,7 @@ class _ChunkStatement:
             for f_index, (family, members) in enumerate(families.items())
             for source in members
         ]
-        measures = {m for family in families for m in _series_measures(family.measure)}
-        if any(
-            _tail_kind(source) in self._SEATS_KINDS
-            or source.seat_max is not None
-            or source.seat_threshold is not None
-            for _, _, source in sources
-        ):
-            measures.add(Measure.PAID_SEATS)
-        whole = {
-            m
-            for _, family, source in sources
-            if _tail_kind(source) in self._WHOLE_WINDOW
-            for m in _series_measures(family.measure)
-        }
-        if whole & set(_RATED_MEASURES):
-            whole |= set(_RATED_MEASURES)  # consumption value reads both from one series
-        self._associations()
-        # Two series CTEs: the measures read over the whole window, and those read from 11 on.
-        series_of = {}
-        for name, members, first in (
-            ("series_w", whole, 0),
-            ("series_r", measures - whole, YEAR_AGO),
-        ):
-            if members:
-                self._series(name, sorted(members), first)
-                series_of.update(dict.fromkeys(members, (name, first)))
-        self.seats_series = series_of.get(Measure.PAID_SEATS, ("", 0))[0]
-        for f_index, family in enumerate(families):
-            self._family(f"f{f_index}", family, *series_of[_series_measures(family.measure)[0]])
+        self._families(families)
         percent: set[int] = set()
         for s_index, (f_index, family, source) in enumerate(sources):
             kind = _tail_kind(source)
