@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from types import MappingProxyType
 from typing import TypeAlias
@@ -348,29 +348,54 @@ def score_designations(
     scored once per call. Results are immutable, so sharing them is safe.
     """
     validate_rule_set(rule_set)
-    memo: dict[tuple[object, ...], MetricResult] = {}
-    return [_score_validated(rule_set, measures, memo) for measures in measures_list]
+    plan = _Plan(
+        metrics=tuple(
+            (index, metric, metric.value_keys()) for index, metric in enumerate(rule_set.metrics)
+        ),
+        tracks=tuple(
+            (track.code, track.label, rule_set.track_metrics(track.code))
+            for track in rule_set.tracks or ()
+        )
+        or (("", "", rule_set.track_metrics("")),),
+    )
+    return [_score_validated(rule_set, measures, plan) for measures in measures_list]
 
 
-def _score_validated(
-    rule_set: RuleSet, measures: Measures, memo: dict[tuple[object, ...], MetricResult]
-) -> DesignationResult:
+@dataclass(slots=True)
+class _Plan:
+    """One scoring call's look-ups, made once: each metric's value keys, each track's metrics;
+    and its memos — a metric's result per distinct set of its values, a track's per distinct
+    combination of its metrics' results (results are immutable, so sharing them is safe)."""
+
+    metrics: tuple[tuple[int, MetricRule, tuple[str, ...]], ...]
+    tracks: tuple[tuple[str, str, tuple[MetricRule, ...]], ...]
+    metric_memo: dict[tuple[object, ...], MetricResult] = field(default_factory=dict)
+    track_memo: dict[tuple[object, ...], TrackResult] = field(default_factory=dict)
+
+
+def _score_validated(rule_set: RuleSet, measures: Measures, plan: _Plan) -> DesignationResult:
     # Measures for metrics or sources the rule set does not have are ignored: one measure
     # computation can serve every designation and rule-set version.
     by_metric: dict[int, MetricResult] = {}
-    for index, metric in enumerate(rule_set.metrics):
+    memo = plan.metric_memo
+    for index, metric, keys in plan.metrics:
         raw = measures.get(metric.slot, {})
         # The type is part of the key: 1.0 equals Decimal(1) but a float must still be refused.
-        values = tuple((type(v), v) for v in (raw.get(k, 0) for k in metric.value_keys()))
+        values = tuple((type(v), v) for v in (raw.get(k, 0) for k in keys))
         key = (index, values)
         result = memo.get(key)
         if result is None:
             result = memo[key] = score_metric(metric, raw, rule_set.min_metric_points)
         by_metric[id(metric)] = result
-    tracks = rule_set.tracks or ()
-    scored = [_track_result(rule_set, track.code, track.label, by_metric) for track in tracks] or [
-        _track_result(rule_set, "", "", by_metric)
-    ]
+    scored = []
+    for code, label, metrics in plan.tracks:
+        # The metric results are the memo's own objects: their identities key the track.
+        results = tuple(by_metric[id(metric)] for metric in metrics)
+        track_key = (code, *map(id, results))
+        track = plan.track_memo.get(track_key)
+        if track is None:
+            track = plan.track_memo[track_key] = _track_result(rule_set, code, label, results)
+        scored.append(track)
     counting = _counting_track(rule_set, scored, measures)
     return DesignationResult(
         designation=rule_set.designation,
@@ -381,14 +406,13 @@ def _score_validated(
         points_to_qualify=counting.points_to_qualify,
         metrics=counting.metrics,
         track=counting.code,
-        tracks=tuple(scored) if tracks else (),
+        tracks=tuple(scored) if rule_set.tracks else (),
     )
 
 
 def _track_result(
-    rule_set: RuleSet, code: str, label: str, by_metric: Mapping[int, MetricResult]
+    rule_set: RuleSet, code: str, label: str, results: tuple[MetricResult, ...]
 ) -> TrackResult:
-    results = tuple(by_metric[id(metric)] for metric in rule_set.track_metrics(code))
     total = sum((r.points for r in results), ZERO)
     return TrackResult(
         code=code,
