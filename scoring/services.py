@@ -187,14 +187,15 @@ def _chunks(ids: Sequence[int], size: int) -> Iterator[list[int]]:
         yield list(ids[start : start + size])
 
 
-# PostgreSQL: the whole chunk as one JSON document, unpacked by the server (json_to_recordset).
+# PostgreSQL: the whole chunk as one JSON document, unpacked by the server (jsonb_to_recordset:
+# the document is parsed once, the breakdowns come out of it as jsonb).
 _PG_SNAPSHOT_UPSERT = """
 INSERT INTO scoring_scoresnapshot
     (organization_id, designation_id, rule_set_id, as_of, total, qualified, metrics, track,
      tracks, computed_at)
 SELECT r.organization_id, r.designation_id, r.rule_set_id, r.as_of, r.total, r.qualified,
        r.metrics, r.track, r.tracks, r.computed_at
-FROM json_to_recordset(%s::json) AS r(organization_id bigint, designation_id bigint,
+FROM jsonb_to_recordset(%s::jsonb) AS r(organization_id bigint, designation_id bigint,
     rule_set_id bigint, as_of date, total double precision, qualified boolean, metrics jsonb,
     track varchar(30), tracks jsonb, computed_at timestamptz)
 ON CONFLICT (organization_id, designation_id, as_of, rule_set_id) DO UPDATE SET
