@@ -361,9 +361,9 @@ class _ChunkStatement:
         ]
         self.sql = _Sql()
         self.seats_series = ""  # the series CTE holding paid seats, once run() has chosen
-        # Per-customer paid seats shared by the sources that read them (name per shape), each
-        # computed once for the chunk where it is first needed (`_seats_cte`).
-        self._seat_ctes: dict[tuple[str, ...], str] = {}
+        # Per-customer CTEs shared by the sources that read them (paid seats, deployed flags),
+        # by shape: each computed once for the chunk, where it is first needed.
+        self._shared: dict[tuple[str, ...], str] = {}
         # Keeps a subquery from being merged into the next (PostgreSQL would then compute its
         # expressions again wherever they are referenced).
         self._fence = " OFFSET 0" if connection.vendor == "postgresql" else ""
@@ -782,9 +782,9 @@ class _ChunkStatement:
 
     def _seats_cte(self, key: tuple[str, ...], definition: str) -> str:
         """The name of a per-customer seats CTE of this shape, defined before its first use."""
-        name = self._seat_ctes.get(key)
+        name = self._shared.get(key)
         if name is None:
-            name = self._seat_ctes[key] = f"seats{len(self._seat_ctes)}"
+            name = self._shared[key] = f"seats{len(self._shared)}"
             self.sql.add(f"{name} AS MATERIALIZED ({definition}),")
         return name
 
@@ -798,40 +798,58 @@ class _ChunkStatement:
 
     def _eligible_seats(self, workloads: str) -> str:
         """(cust, s11..s23): per month, the customer's paid seats of the eligible workloads,
-        or of the tenant when it has none — one row a customer, shared by the sources of the
-        same workloads."""
-        # NULL (no row of the kind) compares as 0 does where these are read: never above 0.
-        seat_columns = ", ".join(
-            f"COALESCE(NULLIF(SUM(v{k}) FILTER (WHERE eligible), 0),"
-            f" SUM(v{k}) FILTER (WHERE tenant)) AS s{k}"
-            for k in BASELINES
-        )
-        months = ", ".join(f"v{k}" for k in BASELINES)
+        or of the tenant when those are 0 or missing — one row a customer with paid seats,
+        shared by the sources of the same workloads.
+
+        Only the eligible workloads' rows are summed; the tenant's row (one a customer) is
+        joined as it is: aggregating every row twice over (eligible, tenant) kept two numeric
+        sums per month and customer. NULL (no row of the kind) compares as 0 does where these
+        are read: never above 0.
+        """
+        seats = self.seats_series
+        eligible = ", ".join(f"SUM(v{k}) AS e{k}" for k in BASELINES)
+        tenant = ", ".join(f"v{k}" for k in BASELINES)
+        columns = ", ".join(f"COALESCE(NULLIF(e.e{k}, 0), t.v{k}) AS s{k}" for k in BASELINES)
         return self._seats_cte(
             ("eligible", workloads),
-            f"SELECT cust, {seat_columns} FROM (SELECT cust, wl IN ({workloads}) AS eligible,"
-            f" wl = '' AS tenant, {months} FROM {self.seats_series}"
-            f" WHERE measure = 'paid_seats'{self._fence}) ps GROUP BY cust",
+            f"SELECT c.cust, {columns}"
+            f" FROM (SELECT DISTINCT cust FROM {seats} WHERE measure = 'paid_seats') c"
+            f" LEFT JOIN (SELECT cust, {eligible} FROM {seats} WHERE measure = 'paid_seats'"
+            f"  AND wl IN ({workloads}) GROUP BY cust) e ON e.cust = c.cust"
+            f" LEFT JOIN (SELECT cust, {tenant} FROM {seats} WHERE measure = 'paid_seats'"
+            f"  AND wl = '') t ON t.cust = c.cust",
         )
 
     def active_ratio_net(self, name: str, rows: str, source: SourceParams, single: bool) -> None:
         """Tenants whose active users reach the ratio of their paid seats, now minus at their
-        baseline (12 months ago, or the month of association when later)."""
+        baseline (12 months ago, or the month of association when later).
+
+        Whether each customer is deployed now and at its baseline is worked out once per
+        family rows, ratio and workloads (`{name}_d`); sources differing only in their seat
+        band (Enterprise, SMB) count it over their band's customers.
+        """
         workloads = ", ".join(_quote(w) for w in source.workloads if w) or "''"
-        seats = self._eligible_seats(workloads)
-        users = self._per_customer(
-            f"{rows} rows_", [(f"u{k}", "SUM", f"m{k}") for k in BASELINES], single
-        )
-        band = self._band(source)
         ratio = _lit(source.usage_threshold or 0)
-        deployed = f"CASE WHEN s{{k}} > 0 AND u{{k}} >= {ratio} * s{{k}} THEN 1 ELSE 0 END"
-        baseline = " ".join(f"WHEN {k} THEN {deployed.format(k=k)}" for k in BASELINES)
+        key = ("deployed", rows, ratio, workloads, str(single))
+        per_customer = self._shared.get(key)
+        if per_customer is None:
+            seats = self._eligible_seats(workloads)
+            users = self._per_customer(
+                f"{rows} rows_", [(f"u{k}", "SUM", f"m{k}") for k in BASELINES], single
+            )
+            deployed = f"CASE WHEN s{{k}} > 0 AND u{{k}} >= {ratio} * s{{k}} THEN 1 ELSE 0 END"
+            baseline = " ".join(f"WHEN {k} THEN {deployed.format(k=k)}" for k in BASELINES)
+            per_customer = self._shared[key] = f"{name}_d"
+            self.sql.add(
+                f"""{per_customer} AS MATERIALIZED (SELECT u.org, u.cust,
+                    {deployed.format(k=NOW)} AS d_now,
+                    CASE COALESCE(b_idx, {YEAR_AGO}) {baseline} END AS d_base
+                FROM {users} u JOIN {seats} s ON s.cust = u.cust),"""
+            )
+        band = self._band(source)
         self.sql.add(
-            f"""{name} AS (SELECT org, SUM({deployed.format(k=NOW)})
-                    - SUM(CASE COALESCE(b_idx, {YEAR_AGO}) {baseline} END) AS v FROM (
-                SELECT u.*, {", ".join(f"s.s{k}" for k in BASELINES)} FROM {users} u
-                JOIN {seats} s ON s.cust = u.cust
-                {"WHERE u." + band if band else ""}) per GROUP BY org),"""
+            f"{name} AS (SELECT org, SUM(d_now) - SUM(d_base) AS v FROM {per_customer}"
+            f"{' WHERE ' + band if band else ''} GROUP BY org),"
         )
 
     def classify_workloads(self, name: str, rows: str, source: SourceParams, single: bool) -> None:
