@@ -429,6 +429,9 @@ class _ChunkStatement:
                 (1 << (CASE WHEN e_idx > {NOW} THEN {NOW} ELSE e_idx END + 1))
               - (1 << (CASE WHEN s_idx < 0 THEN 0 ELSE s_idx END)) AS mask FROM assoc0),"""
         )
+        # The associations of one workload (most are of the whole tenant): what every family's
+        # per-workload coverage reads, without going over all the others again.
+        sql.add("assoc_wl AS MATERIALIZED (SELECT * FROM assoc WHERE wl <> ''),")
 
     # Sources whose trailing sums start at the window's first month.
     _WHOLE_WINDOW = {"average_adds", "trailing_deployments"}
@@ -496,8 +499,8 @@ class _ChunkStatement:
         sql.add(f"FROM assoc WHERE platform = {_quote(family.platform)} AND ")
         sql.codes_in("type", family.attributions).add("GROUP BY org, cust, prod),")
         sql.add(f"{name}_w AS (SELECT org, cust, wl, BIT_OR(mask) AS mask")
-        sql.add(f"FROM assoc WHERE platform = {_quote(family.platform)} AND ")
-        sql.codes_in("type", family.attributions).add("AND wl <> '' GROUP BY org, cust, wl),")
+        sql.add(f"FROM assoc_wl WHERE platform = {_quote(family.platform)} AND ")
+        sql.codes_in("type", family.attributions).add("GROUP BY org, cust, wl),")
         sql.add(f"{name}_k AS (SELECT a.org, a.cust, s.wl, a.prod, a.now_start,")
         sql.add("CASE WHEN s.wl = '' THEN a.mask_all ELSE a.mask_blank | COALESCE(w.mask, 0) END")
         if family.rates:
