@@ -364,13 +364,12 @@ def score_designations(
 @dataclass(slots=True)
 class _Plan:
     """One scoring call's look-ups, made once: each metric's value keys, each track's metrics;
-    and its memos — a metric's result per distinct set of its values, a track's per distinct
-    combination of its metrics' results (results are immutable, so sharing them is safe)."""
+    and a metric's result per distinct set of its values (results are immutable, so sharing
+    them is safe)."""
 
     metrics: tuple[tuple[int, MetricRule, tuple[str, ...]], ...]
     tracks: tuple[tuple[str, str, tuple[MetricRule, ...]], ...]
     metric_memo: dict[tuple[object, ...], MetricResult] = field(default_factory=dict)
-    track_memo: dict[tuple[object, ...], TrackResult] = field(default_factory=dict)
 
 
 def _score_validated(rule_set: RuleSet, measures: Measures, plan: _Plan) -> DesignationResult:
@@ -387,15 +386,10 @@ def _score_validated(rule_set: RuleSet, measures: Measures, plan: _Plan) -> Desi
         if result is None:
             result = memo[key] = score_metric(metric, raw, rule_set.min_metric_points)
         by_metric[id(metric)] = result
-    scored = []
-    for code, label, metrics in plan.tracks:
-        # The metric results are the memo's own objects: their identities key the track.
-        results = tuple(by_metric[id(metric)] for metric in metrics)
-        track_key = (code, *map(id, results))
-        track = plan.track_memo.get(track_key)
-        if track is None:
-            track = plan.track_memo[track_key] = _track_result(rule_set, code, label, results)
-        scored.append(track)
+    scored = [
+        _track_result(rule_set, code, label, tuple(by_metric[id(metric)] for metric in metrics))
+        for code, label, metrics in plan.tracks
+    ]
     counting = _counting_track(rule_set, scored, measures)
     return DesignationResult(
         designation=rule_set.designation,
