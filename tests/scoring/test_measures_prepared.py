@@ -95,3 +95,23 @@ def test_the_least_recently_used_shape_is_deallocated(partners, monkeypatch):
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM pg_prepared_statements WHERE name LIKE 'scoring%%'")
         assert cursor.fetchone()[0] == 1
+
+
+def test_catalog_codes_are_literals_of_the_statement(partners, monkeypatch):
+    """Only what changes from chunk to chunk is a parameter (organization ids, dates, years,
+    thresholds): a list of text parameters would be an array built for every row it is tested
+    on in the generic plan. All six 2026 rule sets, every computation kind."""
+    org, other = partners
+    as_of = date(2026, 11, 30)
+    rule_sets = rule_sets_in_force(as_of=as_of)
+    assert [rs.model.version_label for rs in rule_sets] == ["2026"] * 6
+    captured = []
+    monkeypatch.setattr(measures, "_fetch_chunk_statement", lambda sql: captured.append(sql) or [])
+    compute_measures(organization_ids=[org.pk, other.pk], as_of=as_of, rule_sets=rule_sets)
+    (statement,) = captured
+    assert [p for p in statement.params if isinstance(p, str)] == []
+    assert {org.pk, other.pk} <= set(statement.params)
+    # The series are read from the earliest month their sources read: the whole window for
+    # the Azure trailing sums, from the baseline on (12 months ago) for the growth measures.
+    assert "series0 AS MATERIALIZED" in statement.text
+    assert "series11 AS MATERIALIZED" in statement.text
