@@ -115,9 +115,16 @@ _AreaServices = dict[str, list[tuple[str, bool]]]
 
 
 def _requirement_text(groups: tuple[tuple[str, frozenset[str]], ...]) -> str:
+    """The engine's requirement text of certification groups ("holding AZ-104 + one of …").
+
+    A certification past its counts-until date is left out, as in `presenters.requirement_text`:
+    nobody can come to hold it toward the metric, so it is no way to get there.
+    """
     parts: list[str] = []
     for mode, codes in groups:
-        ordered = sorted(codes)
+        ordered = sorted(code for code in codes if not code.endswith(RETIRED))
+        if not ordered:
+            continue
         if mode == CertificationGroup.Mode.ALL or len(ordered) == 1:
             parts.append(" + ".join(ordered))
         else:

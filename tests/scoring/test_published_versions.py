@@ -231,3 +231,16 @@ def test_every_label_of_every_shipped_version_is_marked_and_translated(shipped_c
         singulars = {s for s in SINGULAR_LABELS.values() if translation.gettext(s) == s}
     assert untranslated == set()
     assert singulars == set()
+
+
+def test_requirement_texts_leave_out_certifications_past_their_counts_until_date():
+    """Security 2026 as of the end of 2026: SC-400 no longer counts, so no gap names it (the
+    dashboard read "holding one of SC-100/SC-300/SC-400@retired/SC-401")."""
+    in_force = rule_sets_in_force(as_of=date(2026, 12, 4))
+    (security,) = [rs for rs in in_force if rs.designation_code == "security"]
+    texts = [metric.requirement for metric in security.rules.metrics] + [
+        step.requirement for metric in security.rules.metrics for step in metric.steps
+    ]
+    certification_texts = [text for text in texts if "SC-401" in text]
+    assert certification_texts  # the group is still there, with its current certifications
+    assert not [text for text in texts if "SC-400" in text or "@" in text]
