@@ -390,7 +390,7 @@ class _ChunkStatement:
                 "WITH assoc0 AS (SELECT org, cust, type, wl, s_idx, e_idx,"
                 " (c).platform AS platform, (c).production AS prod, (c).segment AS seg FROM ("
             )
-        sql.add("WITH assoc0 AS (" * (not row_lookup) + "SELECT a.organization_id AS org,")
+        sql.add(("" if row_lookup else "WITH assoc0 AS (") + "SELECT a.organization_id AS org,")
         sql.add("a.customer_id AS cust, a.type AS type, a.workload AS wl,")
         sql.add(f"{self._month_index('a.start_month')} AS s_idx,")
         sql.add(f"CASE WHEN a.end_month IS NULL THEN {WINDOW_MONTHS} ELSE")
@@ -783,17 +783,18 @@ class _ChunkStatement:
                 HAVING SUM({_sum(f"m{k}" for k in TRAILING)}) > 0) services GROUP BY org),"""
         )
 
-    def _seats_cte(self, key: tuple[str, ...], definition: str) -> str:
-        """The name of a per-customer seats CTE of this shape, defined before its first use."""
-        name = self._shared.get(key)
-        if name is None:
-            name = self._shared[key] = f"seats{len(self._shared)}"
-            self.sql.add(f"{name} AS MATERIALIZED ({definition}),")
-        return name
+    def _shared_cte(self, key: tuple[str, ...], definition: str, name: str = "") -> str:
+        """The name of the chunk's CTE of this shape (named `name`, else `seats<n>`), defined
+        here, before its first use, the first time it is asked for."""
+        known = self._shared.get(key)
+        if known is None:
+            known = self._shared[key] = name or f"seats{len(self._shared)}"
+            self.sql.add(f"{known} AS MATERIALIZED ({definition}),")
+        return known
 
     def _seats_now(self) -> str:
         """seats_now(cust, wl, seats): each paid-seat series' current month, narrow."""
-        return self._seats_cte(
+        return self._shared_cte(
             ("now",),
             f"SELECT cust, wl, v{NOW} AS seats FROM {self.seats_series}"
             " WHERE measure = 'paid_seats'",
@@ -813,7 +814,7 @@ class _ChunkStatement:
         eligible = ", ".join(f"SUM(v{k}) AS e{k}" for k in BASELINES)
         tenant = ", ".join(f"v{k}" for k in BASELINES)
         columns = ", ".join(f"COALESCE(NULLIF(e.e{k}, 0), t.v{k}) AS s{k}" for k in BASELINES)
-        return self._seats_cte(
+        return self._shared_cte(
             ("eligible", workloads),
             f"SELECT c.cust, {columns}"
             f" FROM (SELECT DISTINCT cust FROM {seats} WHERE measure = 'paid_seats') c"
@@ -833,22 +834,19 @@ class _ChunkStatement:
         """
         workloads = ", ".join(_quote(w) for w in source.workloads if w) or "''"
         ratio = _lit(source.usage_threshold or 0)
-        key = ("deployed", rows, ratio, workloads, str(single))
-        per_customer = self._shared.get(key)
-        if per_customer is None:
-            seats = self._eligible_seats(workloads)
-            users = self._per_customer(
-                f"{rows} rows_", [(f"u{k}", "SUM", f"m{k}") for k in BASELINES], single
-            )
-            deployed = f"CASE WHEN s{{k}} > 0 AND u{{k}} >= {ratio} * s{{k}} THEN 1 ELSE 0 END"
-            baseline = " ".join(f"WHEN {k} THEN {deployed.format(k=k)}" for k in BASELINES)
-            per_customer = self._shared[key] = f"{name}_d"
-            self.sql.add(
-                f"""{per_customer} AS MATERIALIZED (SELECT u.org, u.cust,
-                    {deployed.format(k=NOW)} AS d_now,
-                    CASE COALESCE(b_idx, {YEAR_AGO}) {baseline} END AS d_base
-                FROM {users} u JOIN {seats} s ON s.cust = u.cust),"""
-            )
+        seats = self._eligible_seats(workloads)
+        users = self._per_customer(
+            f"{rows} rows_", [(f"u{k}", "SUM", f"m{k}") for k in BASELINES], single
+        )
+        deployed = f"CASE WHEN s{{k}} > 0 AND u{{k}} >= {ratio} * s{{k}} THEN 1 ELSE 0 END"
+        baseline = " ".join(f"WHEN {k} THEN {deployed.format(k=k)}" for k in BASELINES)
+        per_customer = self._shared_cte(
+            ("deployed", rows, ratio, workloads, str(single)),
+            f"""SELECT u.org, u.cust, {deployed.format(k=NOW)} AS d_now,
+                CASE COALESCE(b_idx, {YEAR_AGO}) {baseline} END AS d_base
+            FROM {users} u JOIN {seats} s ON s.cust = u.cust""",
+            name=f"{name}_d",
+        )
         band = self._band(source)
         self.sql.add(
             f"{name} AS (SELECT org, SUM(d_now) - SUM(d_base) AS v FROM {per_customer}"
