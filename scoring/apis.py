@@ -460,6 +460,17 @@ class GapPartSerializer(serializers.Serializer):
     label = serializers.CharField()
     label_one = serializers.CharField(required=False)
     unit = serializers.CharField()
+    baseline = serializers.BooleanField(
+        required=False, help_text=gettext_lazy("What a growth source's baseline lacks.")
+    )
+    certifications = serializers.ListField(
+        child=serializers.ListField(),
+        required=False,
+        help_text=gettext_lazy(
+            "The certifications more people must hold: [mode, [codes]] per group, mode "
+            "'all' or 'any'."
+        ),
+    )
 
 
 class MetricBreakdownSerializer(serializers.Serializer):

@@ -55,6 +55,7 @@ from scoring.selectors import (
     CertificationRequirement,
     RuleSetInForce,
     SourceParams,
+    current_codes,
     rule_sets_in_force_cached,
     snapshot_list,
     snapshots_of_latest_version,
@@ -210,10 +211,8 @@ class _DrillStatement(_ChunkStatement):
         """Build the statement for these sources (one metric's): the associations and series
         once, a masked family per distinct family, a row set per source; rows carry `src`, the
         source's position. Returns each source's computation kind."""
-        kinds = [
-            _tail_kind(dataclasses.replace(s, key="", metric_code=_metric_kind(s))) for s in sources
-        ]
         distinct = [dataclasses.replace(s, key="", metric_code=_metric_kind(s)) for s in sources]
+        kinds = [_tail_kind(source) for source in distinct]
         by_family: dict[_Family, list[SourceParams]] = {}
         for source, plain in zip(sources, distinct, strict=True):
             by_family.setdefault(_family_of(source), []).append(plain)
@@ -773,7 +772,7 @@ def _one_short(
             unmet.append(group)
     if len(unmet) != 1 or unmet[0] is None:
         return ()
-    return tuple(sorted(code for code in unmet[0] if not code.endswith("@retired")))
+    return tuple(current_codes(unmet[0]))
 
 
 # --- a metric of a snapshot -----------------------------------------------------------------------

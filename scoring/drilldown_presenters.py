@@ -311,10 +311,7 @@ def _requirement_section(
     return RequirementSection(
         anchor=anchor_of(key),
         title=title,
-        requirement=requirement_text(
-            (mode, sorted(c for c in codes if not c.endswith("@retired")))
-            for mode, codes in requirement.requirement.groups
-        ),
+        requirement=requirement_text(requirement.requirement.groups),
         value=figure_text(Decimal(requirement.value)),
         people=tuple(
             PersonText(

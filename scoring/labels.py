@@ -7,7 +7,7 @@ with the catalog migrations (0002, then 0008 onwards); a test checks that it cov
 of every shipped version.
 """
 
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, pgettext_lazy
 
 SHIPPED_LABELS = (
     # Net Customer Adds
@@ -59,6 +59,15 @@ SINGULAR_LABELS = {
     "distinct Azure services": gettext_noop("distinct Azure service"),
     "workloads per tenant": gettext_noop("workload per tenant"),
 }
+
+
+# The engine's own gap labels (people of a gated skilling step), in the "gap label" context: in
+# a gap they count people ("2 more people"), where the same words elsewhere name them.
+GAP_LABEL_CONTEXT = "gap label"
+ENGINE_GAP_LABELS = (
+    pgettext_lazy("gap label", "people"),
+    pgettext_lazy("gap label", "person"),
+)
 
 
 def singular_label(label: str) -> str:

@@ -16,7 +16,9 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
+from scoring.labels import GAP_LABEL_CONTEXT
 from scoring.models import (
     Category,
     CertificationGroup,
@@ -25,7 +27,7 @@ from scoring.models import (
     RuleSet,
     ScoreSnapshot,
 )
-from scoring.selectors import RETIRED, CertificationGroupRows, ScoreBoard
+from scoring.selectors import CertificationGroupRows, ScoreBoard, current_codes
 
 TENTH = Decimal("0.1")
 
@@ -70,16 +72,37 @@ def amount_text(amount: float, unit: str) -> str:
     return f"${whole:,}" if unit == "usd" else f"{whole:,}"
 
 
+def _gap_label(label: str) -> str:
+    """A gap part's label in the reader's language: its "gap label" translation when it has one
+    (the engine's "people"), else its plain one (program labels, staff's own in English)."""
+    if not label:
+        return ""
+    in_context = pgettext(GAP_LABEL_CONTEXT, label)
+    return in_context if in_context != label else _(label)
+
+
 def gap_part_text(part: Mapping[str, Any]) -> str:
-    label = _(part["label"]) if part.get("label") else ""
+    """One way of closing a gap, localized: "4 more deployments", "+$8,300 ACR growth", "25,000
+    more consumption value growth baseline", "2 more people holding AZ-104"."""
+    label = _gap_label(part.get("label", ""))
     amount = amount_text(part["amount"], part.get("unit", "count"))
+    if part.get("unit", "count") == "count" and amount == "1" and part.get("label_one"):
+        label = _gap_label(part["label_one"])
+    if part.get("baseline"):
+        label = _("%(label)s baseline") % {"label": label}
     if part.get("unit", "count") == "count":
-        if amount == "1" and part.get("label_one"):
-            label = _(part["label_one"])
-        return _("%(amount)s more %(label)s") % {"amount": amount, "label": label}
-    if part.get("unit") == "percent":
-        return _("+%(amount)s %% %(label)s") % {"amount": amount, "label": label}
-    return _("+%(amount)s %(label)s") % {"amount": amount, "label": label}
+        text = _("%(amount)s more %(label)s") % {"amount": amount, "label": label}
+    elif part.get("unit") == "percent":
+        text = _("+%(amount)s %% %(label)s") % {"amount": amount, "label": label}
+    else:
+        text = _("+%(amount)s %(label)s") % {"amount": amount, "label": label}
+    certifications = requirement_text(part.get("certifications") or ())
+    if certifications:
+        text = _("%(gap)s holding %(certifications)s") % {
+            "gap": text,
+            "certifications": certifications,
+        }
+    return text
 
 
 def gap_text(metric: Mapping[str, Any], requirement: str = "") -> str:
@@ -111,13 +134,12 @@ def gap_text(metric: Mapping[str, Any], requirement: str = "") -> str:
 def requirement_text(groups: Iterable[tuple[str, Iterable[str]]]) -> str:
     """Certification groups as "MS-500 + AZ-500 + one of SC-200/SC-300/SC-400", localized.
 
-    A certification past its counts-until date (marked `RETIRED` by the selectors) is left out:
-    nobody can hold it toward the metric any more, so it is no way to get there.
+    A certification past its counts-until date is left out (`selectors.current_codes`).
     """
     texts = []
     for mode, unordered in groups:
         # As the engine orders them, whatever the DB collation.
-        codes = sorted(code for code in unordered if not code.endswith(RETIRED))
+        codes = current_codes(unordered)
         if not codes:
             continue
         if mode == CertificationGroup.Mode.ANY and len(codes) > 1:

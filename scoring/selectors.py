@@ -10,7 +10,7 @@ counts-until dates (a certification past its date is held by nobody for the rule
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -110,19 +110,23 @@ class RuleSetInForce:
 RETIRED = "@retired"
 """Appended to a certification code past its counts-until date: nobody holds that code."""
 
+
+def current_codes(codes: Iterable[str]) -> list[str]:
+    """A group's certification codes, sorted, without those past their counts-until date
+    (`RETIRED`): nobody can come to hold one toward the metric, so none is a way to get there."""
+    return sorted(code for code in codes if not code.endswith(RETIRED))
+
+
 # The workloads a source counts: an Azure area counts its services' consumption too.
 _AreaServices = dict[str, list[tuple[str, bool]]]
 
 
 def _requirement_text(groups: tuple[tuple[str, frozenset[str]], ...]) -> str:
-    """The engine's requirement text of certification groups ("holding AZ-104 + one of …").
-
-    A certification past its counts-until date is left out, as in `presenters.requirement_text`:
-    nobody can come to hold it toward the metric, so it is no way to get there.
-    """
+    """The engine's requirement text of certification groups ("holding AZ-104 + one of …"),
+    of their current certifications (`current_codes`)."""
     parts: list[str] = []
     for mode, codes in groups:
-        ordered = sorted(code for code in codes if not code.endswith(RETIRED))
+        ordered = current_codes(codes)
         if not ordered:
             continue
         if mode == CertificationGroup.Mode.ALL or len(ordered) == 1:
@@ -233,6 +237,7 @@ def _metric_to_engine(
                 points_each=step.points_each,  # type: ignore[arg-type]
                 points_cap=step.points_cap,  # type: ignore[arg-type]
                 requirement=_requirement_text(step_groups),
+                groups=tuple((mode, tuple(current_codes(codes))) for mode, codes in step_groups),
             )
         )
     if groups and not steps:

@@ -172,6 +172,14 @@ def _metric_breakdown(metric: engine.MetricResult) -> dict[str, object]:
                 "label": part.label,
                 "label_one": part.label_one,
                 "unit": part.unit,
+                # Optional, for texts in the reader's language: what a baseline lacks, the
+                # certifications more people must hold ([mode, [codes]] per group).
+                **({"baseline": True} if part.baseline else {}),
+                **(
+                    {"certifications": [[mode, list(codes)] for mode, codes in part.certifications]}
+                    if part.certifications
+                    else {}
+                ),
             }
             for part in metric.gap
         ],

@@ -70,6 +70,9 @@ class StepRule:
     points_each: Fraction | None = None
     points_cap: Fraction | None = None
     requirement: str = ""  # "holding AZ-104", for gap texts
+    # The certification groups behind `requirement` — (mode, codes) each — for gap texts in the
+    # reader's language.
+    groups: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def __post_init__(self) -> None:
         for name in ("points_each", "points_cap"):

@@ -17,6 +17,7 @@ from .rules import (
     RuleSet,
     Scaling,
     SourceRule,
+    StepRule,
     TrackMode,
     validate_rule_set,
 )
@@ -36,18 +37,26 @@ class GapPart:
     label: str
     unit: str
     label_one: str = ""
+    # People of a gated step: the certifications they must hold, (mode, codes) per group, and
+    # their English text ("holding AZ-104").
+    certifications: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    requirement: str = ""
+    baseline: bool = False  # what a growth source's baseline lacks, in the label's units
 
     @property
     def text(self) -> str:
         """Counts read "4 more <label>" ("1 more <label_one>"), usd "+$8,300 <label>",
-        users "+2,500 <label>"."""
+        users "+2,500 <label>"; then a baseline's "baseline", a step's certifications."""
         amount = format_amount(self.amount, self.unit)
+        label = f"{self.label} baseline" if self.baseline else self.label
         if self.unit == COUNT:
-            label = self.label_one if amount == "1" and self.label_one else self.label
-            return f"{amount} more {label}"
-        if self.unit == PERCENT:
-            return f"+{amount} % {self.label}"
-        return f"+{amount} {self.label}"
+            one = self.label_one if amount == "1" and self.label_one else label
+            text = f"{amount} more {one}"
+        elif self.unit == PERCENT:
+            text = f"+{amount} % {label}"
+        else:
+            text = f"+{amount} {label}"
+        return f"{text} {self.requirement}" if self.requirement else text
 
 
 @dataclass(frozen=True)
@@ -135,7 +144,7 @@ def _baseline_gap(source: SourceRule, raw: Mapping[str, Fraction]) -> GapPart | 
     if baseline > 0 and baseline >= floor:
         return None
     needed = max(floor, Fraction(1)) - baseline
-    return GapPart(amount=needed, label=f"{source.label} baseline", unit=source.baseline_unit)
+    return GapPart(amount=needed, label=source.label, unit=source.baseline_unit, baseline=True)
 
 
 def _gap_text(parts: tuple[GapPart, ...], requirement: str) -> str:
@@ -268,13 +277,13 @@ def _score_steps(
             continue
         people = max(ZERO, raw[step.key])
         if people < step.min_people:
-            missing.append(_people_gap(step.min_people - people, step.requirement))
+            missing.append(_people_gap(step.min_people - people, step))
         elif step.points_each is not None:
             earned = people * step.points_each
             points += earned if step.points_cap is None else min(earned, step.points_cap)
     value = ZERO
     per_person = ZERO
-    scorer_requirement = ""
+    scorer: StepRule | None = None
     for step in metric.steps:
         if not step.scoring:
             continue
@@ -285,7 +294,7 @@ def _score_steps(
         people = max(ZERO, raw[step.key])
         value += people
         per_person = per_person or each
-        scorer_requirement = scorer_requirement or step.requirement
+        scorer = scorer if scorer is not None and scorer.requirement else step
         if not missing and people >= step.min_people:
             points += people * each
     points = min(points, metric.max_points)
@@ -295,7 +304,7 @@ def _score_steps(
         text = " and ".join(part.text for part in parts) + " unlock this metric"
     elif points < metric.max_points:
         parts = (_people_gap(Fraction(math.ceil((metric.max_points - points) / per_person)),
-                             scorer_requirement),)  # fmt: skip
+                             scorer),)  # fmt: skip
         text = parts[0].text
     else:
         parts, text = (), ""
@@ -305,9 +314,16 @@ def _score_steps(
     )  # fmt: skip
 
 
-def _people_gap(amount: Fraction, requirement: str) -> GapPart:
-    suffix = f" {requirement}" if requirement else ""
-    return GapPart(amount=amount, label=f"people{suffix}", unit=COUNT, label_one=f"person{suffix}")
+def _people_gap(amount: Fraction, step: StepRule | None) -> GapPart:
+    """More people, holding the step's certifications (any step's, when `step` is None)."""
+    return GapPart(
+        amount=amount,
+        label="people",
+        unit=COUNT,
+        label_one="person",
+        certifications=step.groups if step else (),
+        requirement=step.requirement if step else "",
+    )
 
 
 def _score_plain(

@@ -359,3 +359,30 @@ def test_a_retired_certification_is_no_way_to_get_there():
     groups = [(all_of, ["AZ-500"]), (any_of, ["SC-400" + RETIRED, "SC-401", "SC-100"])]
     assert requirement_text(groups) == "AZ-500 + one of SC-100/SC-401"
     assert requirement_text([(all_of, ["AZ-500"]), (any_of, ["SC-400" + RETIRED])]) == "AZ-500"
+
+
+def test_gated_step_and_baseline_gaps_read_in_japanese():
+    """The engine's step people and baseline gaps carry their parts (the certifications, the
+    baseline mark), so the dashboard words them in the reader's language, not the engine's."""
+    from scoring import engine
+    from scoring.engine import StepRule
+    from scoring.services import _metric_breakdown
+    from tests.scoring.test_engine_published import skilling
+
+    any_of = CertificationGroup.Mode.ANY
+    gate = StepRule(key="g", min_people=2, scoring=False, requirement="holding AZ-104",
+                    groups=((any_of, ("AZ-104",)),))  # fmt: skip
+    scorer = StepRule(key="s", min_people=0, scoring=True, points_each=5)
+    metric = skilling(20, [gate, scorer])
+    result = engine.score_metric(metric, {"g": 0, "s": 1}, min_metric_points=0)
+    assert result.gap_text == "2 more people holding AZ-104 unlock this metric"
+    breakdown = _metric_breakdown(result)
+    assert breakdown["gap_parts"][0]["certifications"] == [[any_of, ["AZ-104"]]]
+    with translation.override("ja"):
+        text = gap_text(breakdown)
+    assert text == "あと 2 名（保有資格: AZ-104） でこの指標のポイントが有効になります"
+    baseline = {"amount": 25000, "label": "consumption value growth", "unit": "count",
+                "baseline": True}  # fmt: skip
+    with translation.override("ja"):
+        text = gap_text({"gap_parts": [baseline]})
+    assert text == "あと 25,000 消費価値の伸びのベースライン"
